@@ -1,0 +1,1 @@
+"""HTTP edge: thin FastAPI routers, request parsing, responses and error rendering."""

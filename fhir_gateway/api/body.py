@@ -1,0 +1,40 @@
+"""Read a FHIR JSON request body with media-type and size checks."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import Request
+
+from fhir_gateway.fhir.outcome import FhirError
+
+JSON_TYPES = ("application/fhir+json", "application/json", "application/json+fhir")
+
+
+async def read_limited(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise FhirError(413, "too-costly", f"request body is larger than {limit} bytes")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise FhirError(413, "too-costly", f"request body is larger than {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def read_fhir_json(request: Request, limit: int) -> Any:
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media not in JSON_TYPES:
+        raise FhirError(415, "not-supported", "send application/fhir+json (or application/json)")
+    raw = await read_limited(request, limit)
+    if not raw.strip():
+        raise FhirError(400, "structure", "the request body is empty")
+    try:
+        return json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise FhirError(
+            400, "structure", f"the body is not valid JSON (line {getattr(exc, 'lineno', '?')})"
+        ) from exc

@@ -1,0 +1,129 @@
+"""Thin FHIR REST router: parse HTTP, call one operation inside one unit of work, render."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
+
+from fhir_gateway.api.body import read_fhir_json
+from fhir_gateway.api.dependencies import base_url, request_context, runtime
+from fhir_gateway.api.responses import FhirJSONResponse, resource_response
+from fhir_gateway.operations import create, read, search, transaction, update, vread
+from fhir_gateway.operations.analyze_definition import analyze_operation_definition
+from fhir_gateway.operations.capabilities import capability_statement
+from fhir_gateway.operations.context import RequestContext
+from fhir_gateway.store.resource_store import ResourceStore
+
+router = APIRouter(prefix="/fhir", tags=["FHIR"])
+T = TypeVar("T")
+
+
+async def _in_unit_of_work(request: Request, work: Callable[[ResourceStore], T]) -> T:
+    rt = runtime(request)
+
+    def run() -> T:
+        with rt.unit_of_work() as session:
+            return work(rt.store(session))
+
+    return await run_in_threadpool(run)
+
+
+def _lenient(request: Request) -> bool:
+    return "handling=lenient" in request.headers.get("prefer", "").replace(" ", "")
+
+
+@router.get("/metadata", summary="CapabilityStatement (no token needed)")
+async def metadata(request: Request) -> FhirJSONResponse:
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    return FhirJSONResponse(capability_statement(base_url(request), now))
+
+
+@router.get("/OperationDefinition/cbc-analyze", summary="The $analyze OperationDefinition (no token needed)")
+async def analyze_definition(request: Request) -> FhirJSONResponse:
+    return FhirJSONResponse(analyze_operation_definition(base_url(request)))
+
+
+@router.post("", summary="Transaction or batch Bundle")
+async def post_bundle(request: Request) -> FhirJSONResponse:
+    ctx: RequestContext = request_context(request)
+    settings = runtime(request).settings
+    body = await read_fhir_json(request, settings.max_body_bytes)
+    result: dict[str, Any] = await _in_unit_of_work(
+        request,
+        lambda store: transaction.transaction(
+            store, ctx, body, default_count=settings.default_page_size, max_count=settings.max_page_size
+        ),
+    )
+    return FhirJSONResponse(result)
+
+
+@router.post("/{resource_type}", status_code=201, summary="Create a resource")
+async def create_resource(resource_type: str, request: Request) -> FhirJSONResponse:
+    ctx = request_context(request)
+    body = await read_fhir_json(request, runtime(request).settings.max_body_bytes)
+    stored = await _in_unit_of_work(request, lambda store: create.create(store, ctx, resource_type, body))
+    return resource_response(stored, ctx.base_url, status=201)
+
+
+@router.put("/{resource_type}/{resource_id}", summary="Update (or create with a client id) a resource")
+async def update_resource(resource_type: str, resource_id: str, request: Request) -> FhirJSONResponse:
+    ctx = request_context(request)
+    body = await read_fhir_json(request, runtime(request).settings.max_body_bytes)
+    if_match = request.headers.get("if-match")
+    stored, created = await _in_unit_of_work(
+        request, lambda store: update.update(store, ctx, resource_type, resource_id, body, if_match)
+    )
+    return resource_response(stored, ctx.base_url, status=201 if created else 200)
+
+
+@router.get("/{resource_type}/{resource_id}", summary="Read the current version")
+async def read_resource(resource_type: str, resource_id: str, request: Request) -> FhirJSONResponse:
+    ctx = request_context(request)
+    stored = await _in_unit_of_work(request, lambda store: read.read(store, ctx, resource_type, resource_id))
+    return resource_response(stored, ctx.base_url)
+
+
+@router.get("/{resource_type}/{resource_id}/_history/{version_id}", summary="Read one version")
+async def vread_resource(
+    resource_type: str, resource_id: str, version_id: str, request: Request
+) -> FhirJSONResponse:
+    ctx = request_context(request)
+    stored = await _in_unit_of_work(
+        request, lambda store: vread.vread(store, ctx, resource_type, resource_id, version_id)
+    )
+    return resource_response(stored, ctx.base_url)
+
+
+async def _search(resource_type: str, request: Request, items: list[tuple[str, str]]) -> FhirJSONResponse:
+    ctx = request_context(request)
+    settings = runtime(request).settings
+    strict = not _lenient(request)
+    bundle = await _in_unit_of_work(
+        request,
+        lambda store: search.search(
+            store,
+            ctx,
+            resource_type,
+            items,
+            default_count=settings.default_page_size,
+            max_count=settings.max_page_size,
+            strict=strict,
+        ),
+    )
+    return FhirJSONResponse(bundle)
+
+
+@router.get("/{resource_type}", summary="Search (searchset Bundle with paging links)")
+async def search_get(resource_type: str, request: Request) -> FhirJSONResponse:
+    return await _search(resource_type, request, list(request.query_params.multi_items()))
+
+
+@router.post("/{resource_type}/_search", summary="Search with form-encoded parameters")
+async def search_post(resource_type: str, request: Request) -> FhirJSONResponse:
+    form = await request.form()
+    items = list(request.query_params.multi_items()) + [(k, str(v)) for k, v in form.multi_items()]
+    return await _search(resource_type, request, items)

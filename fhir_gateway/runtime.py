@@ -1,0 +1,63 @@
+"""Process-wide wiring built once at start-up: settings, database, keyring, token verifier.
+
+Holds no request state, so any number of replicas can serve behind a load balancer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from fhir_gateway.config import Settings
+from fhir_gateway.crypto.cipher import FieldCipher
+from fhir_gateway.crypto.keyring import Keyring, load_or_create_keyring
+from fhir_gateway.db.engine import make_engine, make_session_factory, migrate
+from fhir_gateway.security.tokens import TokenVerifier, load_or_create_secret
+from fhir_gateway.store.resource_store import ResourceStore
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    keyring: Keyring
+    cipher: FieldCipher
+    verifier: TokenVerifier
+
+    @classmethod
+    def start(cls, settings: Settings, *, run_migrations: bool = True) -> Runtime:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        engine = make_engine(settings.resolved_database_url)
+        if run_migrations:
+            migrate(engine)
+        keyring = load_or_create_keyring(settings.resolved_keyring_file, settings.keyring_json)
+        secret = (
+            load_or_create_secret(settings)
+            if any(a.startswith("HS") for a in settings.jwt_algorithms)
+            else None
+        )
+        return cls(
+            settings=settings,
+            engine=engine,
+            sessions=make_session_factory(engine),
+            keyring=keyring,
+            cipher=FieldCipher(keyring),
+            verifier=TokenVerifier(settings, secret),
+        )
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[Session]:
+        """One transaction per request: everything inside commits together or not at all."""
+        with self.sessions() as session, session.begin():
+            yield session
+
+    def store(self, session: Session) -> ResourceStore:
+        return ResourceStore(session, self.cipher)
+
+    def close(self) -> None:
+        self.engine.dispose()

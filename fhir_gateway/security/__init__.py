@@ -1,0 +1,1 @@
+"""Bearer JWT verification, SMART v2 scopes and the role matrix."""

@@ -1,0 +1,1 @@
+"""Versioned FHIR resource store over SQLAlchemy with encrypted bodies."""

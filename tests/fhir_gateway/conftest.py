@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from fhir_gateway.app import create_app
+from fhir_gateway.config import Settings
+from tests.conftest import make_token
+from tests.fhir_validation import FhirValidator
+
+
+@dataclass
+class Api:
+    client: TestClient
+    settings: Settings
+    validator: FhirValidator
+
+    def headers(self, role: str = "clinician", scope: str | None = None, **kw: Any) -> dict[str, str]:
+        return {
+            "Authorization": f"Bearer {make_token(self.settings, role, scope, **kw)}",
+            "Content-Type": "application/fhir+json",
+        }
+
+    def post(self, path: str, body: Any, role: str = "clinician", **kw: Any) -> Any:
+        return self.client.post(path, json=body, headers=self.headers(role, **kw))
+
+    def get(self, path: str, role: str = "clinician", **kw: Any) -> Any:
+        return self.client.get(path, headers=self.headers(role, **kw))
+
+    def valid(self, response: Any, status: int) -> dict[str, Any]:
+        """Assert the status and that the body is valid FHIR three ways; return it."""
+        assert response.status_code == status, response.text[:2000]
+        assert response.headers["content-type"].startswith("application/fhir+json")
+        body = response.json()
+        self.validator.assert_valid(body)
+        return body
+
+
+@pytest.fixture
+def api(settings: Settings, fhir_validator: FhirValidator) -> Iterator[Api]:
+    with TestClient(create_app(settings)) as client:
+        yield Api(client, settings, fhir_validator)
+
+
+def patient(**extra: Any) -> dict[str, Any]:
+    return {"resourceType": "Patient", "gender": "female", "birthDate": "1990-04-02", **extra}
+
+
+def hb_observation(patient_id: str, value: float = 11.2, when: str = "2024-03-05T10:00:00Z") -> dict[str, Any]:
+    return {
+        "resourceType": "Observation",
+        "status": "final",
+        "category": [
+            {
+                "coding": [
+                    {"system": "http://terminology.hl7.org/CodeSystem/observation-category", "code": "laboratory"}
+                ]
+            }
+        ],
+        "code": {"coding": [{"system": "http://loinc.org", "code": "718-7", "display": "Hemoglobin [Mass/volume] in Blood"}]},
+        "subject": {"reference": f"Patient/{patient_id}"},
+        "effectiveDateTime": when,
+        "valueQuantity": {"value": value, "unit": "g/dL", "system": "http://unitsofmeasure.org", "code": "g/dL"},
+    }
+
+
+def mcv_observation(patient_id: str, value: float = 72.0, when: str = "2024-03-05T10:00:00Z") -> dict[str, Any]:
+    obs = hb_observation(patient_id, value, when)
+    obs["code"] = {"coding": [{"system": "http://loinc.org", "code": "787-2"}]}
+    obs["valueQuantity"] = {"value": value, "unit": "fL", "system": "http://unitsofmeasure.org", "code": "fL"}
+    return obs

@@ -1,0 +1,68 @@
+"""Every bad input gets a 4xx OperationOutcome, and nothing is stored by a failed request."""
+
+from __future__ import annotations
+
+from tests.fhir_gateway.conftest import Api, hb_observation, patient
+
+
+def _count(api: Api, rtype: str) -> int:
+    return api.get(f"/fhir/{rtype}?_count=0").json()["total"]
+
+
+def test_malformed_json_is_400(api: Api) -> None:
+    r = api.client.post("/fhir/Patient", content=b"{not json", headers=api.headers())
+    assert api.valid(r, 400)["issue"][0]["code"] == "structure"
+    r = api.client.post("/fhir/Patient", content=b"", headers=api.headers())
+    assert api.valid(r, 400)
+    r = api.client.post("/fhir/Patient", content=b"[1,2]", headers=api.headers())
+    assert api.valid(r, 400)
+    r = api.client.post("/fhir/Patient", content=b"\xff\xfe\x00", headers=api.headers())
+    assert api.valid(r, 400)
+
+
+def test_unsupported_media_type_is_415(api: Api) -> None:
+    r = api.client.post("/fhir/Patient", content=b"<Patient/>", headers={**api.headers(), "Content-Type": "application/xml"})
+    assert api.valid(r, 415)
+
+
+def test_oversized_body_is_413(api: Api) -> None:
+    big = patient(text={"status": "generated", "div": "<div xmlns=\"http://www.w3.org/1999/xhtml\">" + "a" * 3_000_000 + "</div>"})
+    assert api.valid(api.post("/fhir/Patient", big), 413)["issue"][0]["code"] == "too-costly"
+
+
+def test_invalid_resources_are_422_with_the_reason(api: Api) -> None:
+    bad_status = {**hb_observation("x"), "status": "bogus"}
+    body = api.valid(api.post("/fhir/Observation", bad_status), 422)
+    assert "Observation.status" in body["issue"][0]["diagnostics"]
+    extra = {**patient(), "favouriteColour": "blue"}
+    assert "favouriteColour" in api.valid(api.post("/fhir/Patient", extra), 422)["issue"][0]["diagnostics"]
+    wrong_type = {**hb_observation("x"), "valueQuantity": {"value": "eleven"}}
+    assert api.valid(api.post("/fhir/Observation", wrong_type), 422)
+    missing = {"resourceType": "Observation", "status": "final"}  # code is required
+    assert api.valid(api.post("/fhir/Observation", missing), 422)
+    assert _count(api, "Observation") == 0
+
+
+def test_type_mismatch_and_id_mismatch_are_400(api: Api) -> None:
+    assert api.valid(api.post("/fhir/Observation", patient()), 400)
+    r = api.client.put("/fhir/Patient/a", json=patient(id="b"), headers=api.headers())
+    assert api.valid(r, 400)
+    assert _count(api, "Patient") == 0
+
+
+def test_bad_search_parameters_are_400(api: Api) -> None:
+    assert api.valid(api.get("/fhir/Observation?colour=red"), 400)["issue"][0]["code"] == "not-supported"
+    assert api.valid(api.get("/fhir/Observation?date=yesterday"), 400)
+    assert api.valid(api.get("/fhir/Observation?_count=abc"), 400)
+    assert api.valid(api.get("/fhir/Observation?_count=-1"), 400)
+    assert api.valid(api.get("/fhir/Observation?_sort=colour"), 400)
+    assert api.valid(api.get("/fhir/Observation?patient=Patient/%20bad"), 400)
+    lenient = api.client.get("/fhir/Observation?colour=red", headers={**api.headers(), "Prefer": "handling=lenient"})
+    assert api.valid(lenient, 200)["total"] == 0
+
+
+def test_failed_request_keeps_earlier_data(api: Api) -> None:
+    pid = api.valid(api.post("/fhir/Patient", patient()), 201)["id"]
+    api.valid(api.post("/fhir/Observation", {**hb_observation(pid), "status": "nope"}), 422)
+    assert api.valid(api.get(f"/fhir/Patient/{pid}"), 200)["id"] == pid
+    assert _count(api, "Patient") == 1
