@@ -76,7 +76,12 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
 
 def make_token(settings: Settings, role: str, scope: str | None = None, **kw: object) -> str:
     return mint_token(
-        settings, TEST_SECRET, sub=f"{role}-user", role=role, scope=scope or DEFAULT_SCOPES[role], **kw
+        settings,
+        TEST_SECRET,
+        sub=f"{role}-user",
+        role=role,
+        scope=DEFAULT_SCOPES[role] if scope is None else scope,
+        **kw,
     )  # type: ignore[arg-type]
 
 

@@ -35,4 +35,5 @@ def register(app: typer.Typer) -> None:
             ssl_keyfile=str(ssl_keyfile) if ssl_keyfile else None,
             log_level=log_level,
             proxy_headers=True,
+            access_log=False,  # our own access log omits query strings, which may hold PHI
         )

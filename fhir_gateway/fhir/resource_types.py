@@ -49,7 +49,10 @@ TYPE_PARAMS: dict[str, dict[str, tuple[str, str]]] = {
     },
 }
 
-RESULT_PARAMS: frozenset[str] = frozenset({"_count", "_offset", "_sort", "_format", "_total", "_summary"})
+# Result parameters we accept; _total/_totalMethod are satisfied (we always count), _elements may be ignored.
+RESULT_PARAMS: frozenset[str] = frozenset(
+    {"_count", "_offset", "_sort", "_format", "_total", "_totalMethod", "_summary", "_elements"}
+)
 SORT_KEYS: frozenset[str] = frozenset({"date", "-date", "_lastUpdated", "-_lastUpdated", "_id", "-_id"})
 
 

@@ -108,6 +108,8 @@ def parse_search(
                 if value not in SORT_KEYS:
                     raise FhirError(400, "not-supported", f"_sort supports {sorted(SORT_KEYS)}")
                 query.sort = value
+            elif key == "_summary" and value == "count":
+                query.count = 0
             continue
         if key not in supported or modifier:
             if strict:

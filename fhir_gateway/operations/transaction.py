@@ -31,10 +31,17 @@ def _check_bundle(body: Any) -> dict[str, Any]:
         raise FhirError(400, "invalid", "POST /fhir expects a Bundle of type transaction or batch")
     if body.get("type") not in ("transaction", "batch"):
         raise FhirError(400, "invalid", "Bundle.type must be 'transaction' or 'batch'", ("Bundle.type",))
-    shell = {
-        **body,
-        "entry": [{k: v for k, v in e.items() if k != "resource"} for e in body.get("entry") or []],
-    }
+    entries = body.get("entry") or []
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise FhirError(400, "structure", "Bundle.entry must be a list of objects", ("Bundle.entry",))
+    for i, e in enumerate(entries):
+        if not isinstance(e.get("request"), dict):
+            raise FhirError(
+                400, "required", f"Bundle.entry[{i}].request is required", (f"Bundle.entry[{i}]",)
+            )
+    # Entry resources are validated one by one later; validating them inside the Bundle would
+    # make the schema try every resource type for each entry.
+    shell = {**body, "entry": [{k: v for k, v in e.items() if k != "resource"} for e in entries]}
     if not shell["entry"]:
         shell.pop("entry")
     try:

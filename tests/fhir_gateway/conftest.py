@@ -50,25 +50,45 @@ def patient(**extra: Any) -> dict[str, Any]:
     return {"resourceType": "Patient", "gender": "female", "birthDate": "1990-04-02", **extra}
 
 
-def hb_observation(patient_id: str, value: float = 11.2, when: str = "2024-03-05T10:00:00Z") -> dict[str, Any]:
+def hb_observation(
+    patient_id: str, value: float = 11.2, when: str = "2024-03-05T10:00:00Z"
+) -> dict[str, Any]:
     return {
         "resourceType": "Observation",
         "status": "final",
         "category": [
             {
                 "coding": [
-                    {"system": "http://terminology.hl7.org/CodeSystem/observation-category", "code": "laboratory"}
+                    {
+                        "system": "http://terminology.hl7.org/CodeSystem/observation-category",
+                        "code": "laboratory",
+                    }
                 ]
             }
         ],
-        "code": {"coding": [{"system": "http://loinc.org", "code": "718-7", "display": "Hemoglobin [Mass/volume] in Blood"}]},
+        "code": {
+            "coding": [
+                {
+                    "system": "http://loinc.org",
+                    "code": "718-7",
+                    "display": "Hemoglobin [Mass/volume] in Blood",
+                }
+            ]
+        },
         "subject": {"reference": f"Patient/{patient_id}"},
         "effectiveDateTime": when,
-        "valueQuantity": {"value": value, "unit": "g/dL", "system": "http://unitsofmeasure.org", "code": "g/dL"},
+        "valueQuantity": {
+            "value": value,
+            "unit": "g/dL",
+            "system": "http://unitsofmeasure.org",
+            "code": "g/dL",
+        },
     }
 
 
-def mcv_observation(patient_id: str, value: float = 72.0, when: str = "2024-03-05T10:00:00Z") -> dict[str, Any]:
+def mcv_observation(
+    patient_id: str, value: float = 72.0, when: str = "2024-03-05T10:00:00Z"
+) -> dict[str, Any]:
     obs = hb_observation(patient_id, value, when)
     obs["code"] = {"coding": [{"system": "http://loinc.org", "code": "787-2"}]}
     obs["valueQuantity"] = {"value": value, "unit": "fL", "system": "http://unitsofmeasure.org", "code": "fL"}

@@ -32,13 +32,17 @@ def test_create_read_vread_update_roundtrip(api: Api) -> None:
     assert read == body
 
     changed = {**read, "gender": "male"}
-    updated = api.client.put(f"/fhir/Patient/{pid}", json=changed, headers={**api.headers(), "If-Match": 'W/"1"'})
+    updated = api.client.put(
+        f"/fhir/Patient/{pid}", json=changed, headers={**api.headers(), "If-Match": 'W/"1"'}
+    )
     assert api.valid(updated, 200)["meta"]["versionId"] == "2"
     assert api.valid(api.get(f"/fhir/Patient/{pid}"), 200)["gender"] == "male"
     assert api.valid(api.get(f"/fhir/Patient/{pid}/_history/1"), 200)["gender"] == "female"
     assert api.valid(api.get(f"/fhir/Patient/{pid}/_history/2"), 200)["gender"] == "male"
 
-    stale = api.client.put(f"/fhir/Patient/{pid}", json=changed, headers={**api.headers(), "If-Match": 'W/"1"'})
+    stale = api.client.put(
+        f"/fhir/Patient/{pid}", json=changed, headers={**api.headers(), "If-Match": 'W/"1"'}
+    )
     assert api.valid(stale, 412)["issue"][0]["code"] == "conflict"
 
 

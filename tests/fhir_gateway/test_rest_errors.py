@@ -21,12 +21,19 @@ def test_malformed_json_is_400(api: Api) -> None:
 
 
 def test_unsupported_media_type_is_415(api: Api) -> None:
-    r = api.client.post("/fhir/Patient", content=b"<Patient/>", headers={**api.headers(), "Content-Type": "application/xml"})
+    r = api.client.post(
+        "/fhir/Patient", content=b"<Patient/>", headers={**api.headers(), "Content-Type": "application/xml"}
+    )
     assert api.valid(r, 415)
 
 
 def test_oversized_body_is_413(api: Api) -> None:
-    big = patient(text={"status": "generated", "div": "<div xmlns=\"http://www.w3.org/1999/xhtml\">" + "a" * 3_000_000 + "</div>"})
+    big = patient(
+        text={
+            "status": "generated",
+            "div": '<div xmlns="http://www.w3.org/1999/xhtml">' + "a" * 3_000_000 + "</div>",
+        }
+    )
     assert api.valid(api.post("/fhir/Patient", big), 413)["issue"][0]["code"] == "too-costly"
 
 
@@ -57,7 +64,9 @@ def test_bad_search_parameters_are_400(api: Api) -> None:
     assert api.valid(api.get("/fhir/Observation?_count=-1"), 400)
     assert api.valid(api.get("/fhir/Observation?_sort=colour"), 400)
     assert api.valid(api.get("/fhir/Observation?patient=Patient/%20bad"), 400)
-    lenient = api.client.get("/fhir/Observation?colour=red", headers={**api.headers(), "Prefer": "handling=lenient"})
+    lenient = api.client.get(
+        "/fhir/Observation?colour=red", headers={**api.headers(), "Prefer": "handling=lenient"}
+    )
     assert api.valid(lenient, 200)["total"] == 0
 
 

@@ -8,7 +8,9 @@ from tests.fhir_gateway.conftest import Api, hb_observation, mcv_observation, pa
 
 
 def _seed(api: Api) -> tuple[str, str]:
-    p1 = api.valid(api.post("/fhir/Patient", patient(identifier=[{"system": "urn:mrn", "value": "MRN-1"}])), 201)["id"]
+    p1 = api.valid(
+        api.post("/fhir/Patient", patient(identifier=[{"system": "urn:mrn", "value": "MRN-1"}])), 201
+    )["id"]
     p2 = api.valid(api.post("/fhir/Patient", patient()), 201)["id"]
     for day in ("01", "02", "03", "04", "05"):
         api.valid(api.post("/fhir/Observation", hb_observation(p1, when=f"2024-03-{day}T08:00:00Z")), 201)

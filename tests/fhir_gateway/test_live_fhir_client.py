@@ -1,0 +1,115 @@
+"""A real FHIR client (fhirpy) against the real server process over HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fhirpy import SyncFHIRClient
+from fhirpy.base.exceptions import AuthorizationError, ForbiddenError, OperationOutcome, ResourceNotFound
+
+from fhir_gateway.config import Settings
+from tests.conftest import BACKENDS, TEST_SECRET, create_pg_database, drop_pg_database, make_token
+from tests.fhir_gateway.conftest import hb_observation, mcv_observation, patient
+from tests.fhir_validation import FhirValidator
+from tests.live_server import LiveServer
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, pg_server_url: str | None
+) -> Iterator[tuple[LiveServer, Settings]]:
+    data_dir: Path = tmp_path_factory.mktemp("live") / "var"
+    pg_name = None
+    if request.param == "postgresql":
+        assert pg_server_url
+        pg_name, url = create_pg_database(pg_server_url)
+    else:
+        url = f"sqlite:///{(data_dir / 'gateway.db').as_posix()}"
+    live = LiveServer.start(data_dir, url, {"GATEWAY_JWT_SECRET": TEST_SECRET})
+    try:
+        yield live, Settings(data_dir=data_dir, database_url=url, jwt_secret=TEST_SECRET)
+    finally:
+        live.stop()
+        if pg_name and pg_server_url:
+            drop_pg_database(pg_server_url, pg_name)
+
+
+def _client(
+    server: tuple[LiveServer, Settings], role: str = "clinician", scope: str | None = None
+) -> SyncFHIRClient:
+    live, settings = server
+    return SyncFHIRClient(
+        live.fhir_url,
+        authorization=f"Bearer {make_token(settings, role, scope)}",
+        extra_headers={"Content-Type": "application/fhir+json"},
+    )
+
+
+def test_metadata_through_fhirpy(server, fhir_validator: FhirValidator) -> None:
+    cap = _client(server).execute("metadata", method="get")
+    fhir_validator.assert_valid(dict(cap))
+    assert cap["fhirVersion"] == "4.0.1"
+
+
+def test_create_read_search_with_fhirpy(server, fhir_validator: FhirValidator) -> None:
+    client = _client(server)
+    p = client.resource("Patient", **{k: v for k, v in patient().items() if k != "resourceType"})
+    p.save()
+    assert p.id and p["meta"]["versionId"] == "1"
+    fetched = client.reference("Patient", p.id).to_resource()
+    fhir_validator.assert_valid(fetched.serialize())
+    assert fetched["birthDate"] == "1990-04-02"
+
+    for day in range(1, 8):
+        body = hb_observation(p.id, value=10 + day / 10, when=f"2024-05-{day:02d}T09:00:00Z")
+        client.resource("Observation", **{k: v for k, v in body.items() if k != "resourceType"}).save()
+    client.resource(
+        "Observation", **{k: v for k, v in mcv_observation(p.id).items() if k != "resourceType"}
+    ).save()
+
+    hb = client.resources("Observation").search(patient=p.id, code="http://loinc.org|718-7").limit(3)
+    everything = hb.fetch_all()  # follows our `next` links across 3 pages
+    assert len(everything) == 7 and len({o.id for o in everything}) == 7
+    for o in everything:
+        fhir_validator.assert_valid(o.serialize())
+    newest = client.resources("Observation").search(patient=p.id, code="718-7").sort("-date").first()
+    assert newest["effectiveDateTime"].startswith("2024-05-07")
+    assert client.resources("Observation").search(patient=p.id, date="ge2024-05-06").count() == 2
+
+
+def test_transaction_with_fhirpy(server, fhir_validator: FhirValidator) -> None:
+    client = _client(server)
+    obs = hb_observation("x")
+    obs["subject"] = {"reference": "urn:uuid:0b6a5f6e-0000-4000-8000-00000000aaaa"}
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "transaction",
+        "entry": [
+            {
+                "fullUrl": "urn:uuid:0b6a5f6e-0000-4000-8000-00000000aaaa",
+                "resource": patient(),
+                "request": {"method": "POST", "url": "Patient"},
+            },
+            {"resource": obs, "request": {"method": "POST", "url": "Observation"}},
+        ],
+    }
+    result = client.execute("", method="post", data=bundle)
+    fhir_validator.assert_valid(dict(result))
+    pid = result["entry"][0]["resource"]["id"]
+    assert result["entry"][1]["resource"]["subject"]["reference"] == f"Patient/{pid}"
+
+
+def test_errors_surface_as_operation_outcomes(server) -> None:
+    client = _client(server)
+    with pytest.raises(ResourceNotFound):
+        client.reference("Patient", "does-not-exist").to_resource()
+    with pytest.raises(OperationOutcome) as info:
+        client.resource("Observation", status="bogus", code={"text": "x"}).save()
+    assert "status" in str(info.value)
+    with pytest.raises(ForbiddenError):
+        _client(server, role="auditor").resources("Observation").fetch()
+    live, _ = server
+    with pytest.raises(AuthorizationError):
+        SyncFHIRClient(live.fhir_url, authorization="Bearer nope").resources("Patient").fetch()
