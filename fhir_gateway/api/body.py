@@ -10,6 +10,7 @@ from fastapi import Request
 from fhir_gateway.fhir.outcome import FhirError
 
 JSON_TYPES = ("application/fhir+json", "application/json", "application/json+fhir")
+MAX_DEPTH = 64  # far deeper than any FHIR resource; bounds recursion in parsing and validation
 
 
 async def read_limited(request: Request, limit: int) -> bytes:
@@ -33,8 +34,25 @@ async def read_fhir_json(request: Request, limit: int) -> Any:
     if not raw.strip():
         raise FhirError(400, "structure", "the request body is empty")
     try:
-        return json.loads(raw)
+        body = json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise FhirError(
-            400, "structure", f"the body is not valid JSON (line {getattr(exc, 'lineno', '?')})"
-        ) from exc
+        line = getattr(exc, "lineno", "?")
+        raise FhirError(400, "structure", f"the body is not valid JSON (line {line})") from exc
+    except RecursionError as exc:
+        raise FhirError(400, "structure", "the body is nested too deeply") from exc
+    if _depth(body) > MAX_DEPTH:
+        raise FhirError(400, "structure", f"the body is nested deeper than {MAX_DEPTH} levels")
+    return body
+
+
+def _depth(value: Any) -> int:
+    """Nesting depth, computed without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        node, level = stack.pop()
+        deepest = max(deepest, level)
+        if isinstance(node, dict):
+            stack.extend((v, level + 1) for v in node.values())
+        elif isinstance(node, list):
+            stack.extend((v, level + 1) for v in node)
+    return deepest

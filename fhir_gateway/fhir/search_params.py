@@ -12,7 +12,8 @@ from fhir_gateway.fhir.outcome import FhirError
 from fhir_gateway.fhir.resource_types import RESULT_PARAMS, SORT_KEYS, params_for
 
 DATE_PREFIXES = ("eq", "ne", "gt", "lt", "ge", "le", "sa", "eb")
-_ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
+ID_PATTERN = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
+MAX_OFFSET = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ def _reference(value: str, param: str) -> str:
     rtype = rtype.split("/")[-1]
     if param in ("patient", "subject") and rtype != "Patient":
         raise FhirError(400, "not-supported", f"search parameter '{param}' supports Patient references only")
-    if not _ID.match(rid):
+    if not ID_PATTERN.match(rid):
         raise FhirError(400, "invalid", f"'{param}' is not a valid reference")
     return f"{rtype}/{rid}"
 
@@ -78,6 +79,8 @@ def _token(value: str) -> tuple[str | None, str]:
 
 
 def _int(value: str, param: str, low: int, high: int | None = None) -> int:
+    if len(value) > 12:
+        raise FhirError(400, "invalid", f"'{param}' is out of range")
     try:
         n = int(value)
     except ValueError as exc:
@@ -104,6 +107,10 @@ def parse_search(
                 query.count = _int(value, key, 0, max_count)
             elif key == "_offset":
                 query.offset = _int(value, key, 0)
+                if query.offset > MAX_OFFSET:
+                    raise FhirError(
+                        400, "too-costly", f"_offset above {MAX_OFFSET}; narrow the search instead"
+                    )
             elif key == "_sort":
                 if value not in SORT_KEYS:
                     raise FhirError(400, "not-supported", f"_sort supports {sorted(SORT_KEYS)}")
@@ -125,7 +132,7 @@ def parse_search(
             raise FhirError(400, "invalid", f"search parameter '{key}' has no value")
         kind = supported[key][0]
         if key == "_id":
-            if not all(_ID.match(v) for v in values):
+            if not all(ID_PATTERN.match(v) for v in values):
                 raise FhirError(400, "invalid", "'_id' must be a valid FHIR id")
             query.ids.append(tuple(values))
         elif key in ("patient", "subject"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fhir_gateway.fhir.outcome import FhirError
+from fhir_gateway.fhir.search_params import ID_PATTERN
 from fhir_gateway.fhir.validation import validate_resource
 from fhir_gateway.operations.context import RequestContext, authorize, check_compartment, require_type
 from fhir_gateway.store.resource_store import ResourceStore, StoredResource
@@ -30,6 +31,8 @@ def update(
     """Returns the stored version and whether it was created (201) rather than updated (200)."""
     require_type(resource_type)
     authorize(ctx, resource_type, "u")
+    if not ID_PATTERN.match(resource_id):
+        raise FhirError(400, "invalid", "ids are 1-64 characters of A-Z, a-z, 0-9, '-' and '.'")
     resource = validate_resource(body, expected_type=resource_type)
     if resource.get("id") != resource_id:
         raise FhirError(400, "invalid", "the resource id must match the id in the URL", ("id",))

@@ -21,7 +21,7 @@ from fhir_gateway.db.tables import ResourceVersion, SearchToken
 from fhir_gateway.fhir.dates import format_instant
 from fhir_gateway.fhir.outcome import FhirError, not_found
 from fhir_gateway.fhir.search_index import build_index
-from fhir_gateway.fhir.search_params import DateCondition, SearchQuery
+from fhir_gateway.fhir.search_params import ID_PATTERN, DateCondition, SearchQuery
 
 
 @dataclass(frozen=True)
@@ -138,13 +138,13 @@ class ResourceStore:
         return self._current_row(rtype, rid) is not None
 
     def read(self, rtype: str, rid: str) -> StoredResource:
-        row = self._current_row(rtype, rid)
+        row = self._current_row(rtype, rid) if ID_PATTERN.match(rid) else None
         if row is None:
             raise not_found(rtype, rid)
         return self._open(row)
 
     def vread(self, rtype: str, rid: str, version: str) -> StoredResource:
-        if not version.isdigit():
+        if not (version.isdigit() and len(version) <= 9 and ID_PATTERN.match(rid)):
             raise not_found(rtype, rid, version)
         row = self.session.scalars(
             select(ResourceVersion).where(

@@ -75,3 +75,34 @@ def test_failed_request_keeps_earlier_data(api: Api) -> None:
     api.valid(api.post("/fhir/Observation", {**hb_observation(pid), "status": "nope"}), 422)
     assert api.valid(api.get(f"/fhir/Patient/{pid}"), 200)["id"] == pid
     assert _count(api, "Patient") == 1
+
+
+def test_out_of_range_values_are_4xx_not_database_errors(api: Api) -> None:
+    assert api.valid(api.get("/fhir/Observation?_offset=99999999999999999999999"), 400)
+    assert api.valid(api.get("/fhir/Observation?_offset=5000000"), 400)
+    assert api.valid(api.get("/fhir/Observation?_count=99999999999999999999999"), 400)
+    long_id = "a" * 65
+    r = api.client.put(f"/fhir/Patient/{long_id}", json=patient(id=long_id), headers=api.headers())
+    assert api.valid(r, 400)
+    r = api.client.put("/fhir/Patient/bad$id", json=patient(id="bad$id"), headers=api.headers())
+    assert api.valid(r, 400)
+    assert api.valid(api.get(f"/fhir/Patient/{'b' * 300}"), 404)
+    assert api.valid(api.get(f"/fhir/Patient/{'b' * 300}/_history/99999999999999999999"), 404)
+    assert api.valid(api.get("/fhir/Observation?date=ge99999-01-01"), 400)
+
+
+def test_hostile_json_is_400(api: Api) -> None:
+    deep_array = "[" * 100_000 + "]" * 100_000
+    assert api.valid(api.client.post("/fhir/Observation", content=deep_array, headers=api.headers()), 400)
+    nested = (
+        '{"resourceType":"Observation","extension":'
+        + '[{"url":"a","extension":' * 200
+        + "[]"
+        + "}]" * 200
+        + "}"
+    )
+    assert api.valid(api.client.post("/fhir/Observation", content=nested, headers=api.headers()), 400)
+    huge_number = (
+        '{"resourceType":"Observation","status":"final","code":{"text":"x"},"valueQuantity":{"value":1e400}}'
+    )
+    assert api.valid(api.client.post("/fhir/Observation", content=huge_number, headers=api.headers()), 422)
