@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     max_page_size: int = Field(200, description="Largest _count honoured.")
     request_timeout_seconds: float = Field(120.0, description="Per-request timeout for long operations.")
     log_level: str = Field("INFO", description="Python log level.")
+    ocr_workers: int = Field(0, description="OCR worker processes; 0 = one per CPU core.")
+    ocr_engine: str | None = Field(
+        None, description="OCR engine: tesseract, rapidocr or combined; default: best."
+    )
 
     @property
     def resolved_database_url(self) -> str:

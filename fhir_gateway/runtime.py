@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from fhir_gateway.analysis.ocr_pool import OcrPool
 from fhir_gateway.config import Settings
 from fhir_gateway.crypto.cipher import FieldCipher
 from fhir_gateway.crypto.keyring import Keyring, load_or_create_keyring
@@ -28,6 +29,7 @@ class Runtime:
     keyring: Keyring
     cipher: FieldCipher
     verifier: TokenVerifier
+    ocr: OcrPool
 
     @classmethod
     def start(cls, settings: Settings, *, run_migrations: bool = True) -> Runtime:
@@ -48,6 +50,7 @@ class Runtime:
             keyring=keyring,
             cipher=FieldCipher(keyring),
             verifier=TokenVerifier(settings, secret),
+            ocr=OcrPool(settings.ocr_workers or None),
         )
 
     @contextmanager
@@ -60,4 +63,5 @@ class Runtime:
         return ResourceStore(session, self.cipher)
 
     def close(self) -> None:
+        self.ocr.close()
         self.engine.dispose()
