@@ -16,6 +16,7 @@ from fhir_gateway.api.analyze_routes import router as analyze_router
 from fhir_gateway.api.errors import install_error_handlers
 from fhir_gateway.api.fhir_routes import router as fhir_router
 from fhir_gateway.api.middleware import install_middleware
+from fhir_gateway.api.plain_routes import router as plain_router
 from fhir_gateway.config import Settings, get_settings
 from fhir_gateway.runtime import Runtime
 
@@ -57,4 +58,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(analyze_router)  # before the generic routes: '$analyze' is not a type
     app.include_router(fhir_router)
+    app.include_router(plain_router)
     return app

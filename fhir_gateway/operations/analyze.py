@@ -236,6 +236,7 @@ def analyze(
         subject=subject,
         basis=[f"DiagnosticReport/{analysis_id}", *measured],
         occurrence=now_text,
+        warnings=[w.message for w in result.warnings if w.severity == "warning"],
     )
     entries.append(store.create(validate_resource(ra, "RiskAssessment"), analysis_id))
     stored.extend(entries)

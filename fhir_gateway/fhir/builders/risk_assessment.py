@@ -17,7 +17,7 @@ def _outcome(p: TaskPrediction) -> dict[str, Any]:
     return {"coding": codings, "text": p.outcome_label}
 
 
-def _rationale(p: TaskPrediction) -> str:
+def rationale(p: TaskPrediction) -> str:
     bits: list[str] = []
     if p.probability is None:
         bits.append("Not computed: required inputs are missing")
@@ -39,7 +39,7 @@ def _rationale(p: TaskPrediction) -> str:
     return "; ".join(b for b in bits if b)
 
 
-def _qualitative(p: TaskPrediction) -> dict[str, Any] | None:
+def qualitative(p: TaskPrediction) -> dict[str, Any] | None:
     if p.positive_at_screening is None:
         return None
     code, display = ("high", "High likelihood") if p.positive_at_screening else ("low", "Low likelihood")
@@ -49,24 +49,35 @@ def _qualitative(p: TaskPrediction) -> dict[str, Any] | None:
     }
 
 
-def risk_assessment(
-    *, assessment: Assessment, subject: str, basis: list[str], occurrence: str
-) -> dict[str, Any]:
-    predictions = []
-    for p in assessment.predictions:
-        pred: dict[str, Any] = {"outcome": _outcome(p), "rationale": _rationale(p)}
-        if p.probability is not None:
-            pred["probabilityDecimal"] = round(float(p.probability), 4)
-        qualitative = _qualitative(p)
-        if qualitative:
-            pred["qualitativeRisk"] = qualitative
-        predictions.append(pred)
-    mitigation = (
+def recommendation(assessment: Assessment) -> str:
+    """The confirmatory tests the positive screens call for."""
+    return (
         " | ".join(
             f"{p.title}: {p.recommendation}" for p in assessment.predictions if p.positive_at_screening
         )
         or "No confirmatory test indicated by this screen; interpret with the clinical picture."
     )
+
+
+def risk_assessment(
+    *,
+    assessment: Assessment,
+    subject: str,
+    basis: list[str],
+    occurrence: str,
+    warnings: list[str] | None = None,
+) -> dict[str, Any]:
+    """`warnings` (no PHI) are kept as notes after the disclaimer, so they travel with the assessment."""
+    predictions = []
+    for p in assessment.predictions:
+        pred: dict[str, Any] = {"outcome": _outcome(p), "rationale": rationale(p)}
+        if p.probability is not None:
+            pred["probabilityDecimal"] = round(float(p.probability), 4)
+        qualitative_risk = qualitative(p)
+        if qualitative_risk:
+            pred["qualitativeRisk"] = qualitative_risk
+        predictions.append(pred)
+    mitigation = recommendation(assessment)
     ra: dict[str, Any] = {
         "resourceType": "RiskAssessment",
         "status": "final",
@@ -84,7 +95,7 @@ def risk_assessment(
         },
         "basis": [{"reference": r} for r in basis],
         "mitigation": mitigation,
-        "note": [{"text": assessment.disclaimer}],
+        "note": [{"text": assessment.disclaimer}, *({"text": f"Warning: {w}"} for w in warnings or [])],
     }
     if predictions:
         ra["prediction"] = predictions
