@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from fhir_gateway.analysis.ocr_pool import OcrPool
@@ -17,6 +18,7 @@ from fhir_gateway.config import Settings
 from fhir_gateway.crypto.cipher import FieldCipher
 from fhir_gateway.crypto.keyring import Keyring, load_or_create_keyring
 from fhir_gateway.db.engine import make_engine, make_session_factory, migrate
+from fhir_gateway.fhir.outcome import FhirError
 from fhir_gateway.security.tokens import TokenVerifier, load_or_create_secret
 from fhir_gateway.store.resource_store import ResourceStore
 
@@ -56,8 +58,13 @@ class Runtime:
     @contextmanager
     def unit_of_work(self) -> Iterator[Session]:
         """One transaction per request: everything inside commits together or not at all."""
-        with self.sessions() as session, session.begin():
-            yield session
+        try:
+            with self.sessions() as session, session.begin():
+                yield session
+        except IntegrityError as exc:
+            raise FhirError(
+                409, "conflict", "a concurrent change conflicted with this request; retry"
+            ) from exc
 
     def store(self, session: Session) -> ResourceStore:
         return ResourceStore(session, self.cipher)

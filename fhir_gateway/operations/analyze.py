@@ -124,7 +124,7 @@ def _resolve_patient(
             check_compartment(ctx, match.resource)
             return match, False
     authorize(ctx, "Patient", "c")
-    return store.create(validate_resource(built, "Patient")), True
+    return store.create(validate_resource(built, "Patient", schema=False)), True
 
 
 def _merge_header(header: HeaderContext, patient: dict[str, Any], on: date) -> HeaderContext:
@@ -189,7 +189,7 @@ def analyze(
                 created=now_text,
                 title=document_bytes.title,
             )
-            doc_stored = store.create(validate_resource(doc, "DocumentReference"))
+            doc_stored = store.create(validate_resource(doc, "DocumentReference", schema=False))
             doc_ref = f"DocumentReference/{doc_stored.resource_id}"
             entries.append(doc_stored)
 
@@ -202,14 +202,14 @@ def analyze(
             derived_from=[doc_ref] if doc_ref else [],
             from_ocr=reading.from_ocr,
         )
-        s = store.create(validate_resource(obs, "Observation"))
+        s = store.create(validate_resource(obs, "Observation", schema=False))
         measured.append(f"Observation/{s.resource_id}")
         entries.append(s)
     derived: list[str] = []
     for index in result.assessment.indices:
         obs = index_observation(index, subject=subject, effective=effective, derived_from=measured)
         if obs is not None:
-            s = store.create(validate_resource(obs, "Observation"))
+            s = store.create(validate_resource(obs, "Observation", schema=False))
             derived.append(f"Observation/{s.resource_id}")
             entries.append(s)
 
@@ -229,7 +229,7 @@ def analyze(
         document=doc_ref,
         presented_form=presented,
     )
-    report_stored = store.create(validate_resource(report, "DiagnosticReport"), analysis_id)
+    report_stored = store.create(validate_resource(report, "DiagnosticReport", schema=False), analysis_id)
     entries.append(report_stored)
     ra = risk_assessment(
         assessment=result.assessment,
@@ -238,7 +238,7 @@ def analyze(
         occurrence=now_text,
         warnings=[w.message for w in result.warnings if w.severity == "warning"],
     )
-    entries.append(store.create(validate_resource(ra, "RiskAssessment"), analysis_id))
+    entries.append(store.create(validate_resource(ra, "RiskAssessment", schema=False), analysis_id))
     stored.extend(entries)
 
     bundle_entries = [

@@ -66,8 +66,10 @@ class ResourceStore:
 
     # writes ---------------------------------------------------------------------------------
     def create(self, resource: dict[str, Any], resource_id: str | None = None) -> StoredResource:
+        # No flush: new rows are inserted together at the end of the unit of work (one batch);
+        # an id clash then surfaces as a 409 from the commit.
         rid = resource_id or str(uuid.uuid4())
-        return self._write(resource, rid, 1)
+        return self._write(resource, rid, 1, flush=False)
 
     def update(
         self, resource: dict[str, Any], resource_id: str, if_match: int | None = None
@@ -82,7 +84,9 @@ class ResourceStore:
         current.is_current = False
         return self._write(resource, resource_id, current.version_id + 1)
 
-    def _write(self, resource: dict[str, Any], rid: str, version: int) -> StoredResource:
+    def _write(
+        self, resource: dict[str, Any], rid: str, version: int, *, flush: bool = True
+    ) -> StoredResource:
         rtype = resource["resourceType"]
         now = datetime.now(UTC).replace(tzinfo=None)
         body = dict(resource)
@@ -108,10 +112,11 @@ class ResourceStore:
         )
         row.tokens = [SearchToken(param=p, system=s, code=c) for p, s, c in index.tokens]
         self.session.add(row)
-        try:
-            self.session.flush()
-        except IntegrityError as exc:
-            raise FhirError(409, "conflict", f"{rtype}/{rid} was changed concurrently; retry") from exc
+        if flush:
+            try:
+                self.session.flush()
+            except IntegrityError as exc:
+                raise FhirError(409, "conflict", f"{rtype}/{rid} was changed concurrently; retry") from exc
         return StoredResource(body, rtype, rid, version, now)
 
     # reads ----------------------------------------------------------------------------------

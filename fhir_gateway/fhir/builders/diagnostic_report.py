@@ -26,6 +26,8 @@ def conclusion_text(assessment: Assessment) -> str:
         if p.probability is None:
             continue
         verdict = "screen positive" if p.positive_at_screening else "screen negative"
+        if not p.positive_at_screening and p.probability >= p.threshold:
+            verdict += " (probability above threshold, but the task's other screening criteria are not met)"
         parts.append(f"{p.title}: {verdict} (p={p.probability:.2f}; threshold {p.threshold:.2f})")
     return ". ".join(parts) + ". " + assessment.disclaimer
 

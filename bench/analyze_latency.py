@@ -1,0 +1,154 @@
+"""End-to-end `$analyze` latency (not a test): image and structured-Bundle inputs, one client and 8
+concurrent clients, on SQLite and PostgreSQL. Also times `read_report` alone on the same image, so
+the service overhead on top of OCR is visible.
+
+    .venv/bin/python bench/analyze_latency.py [--images 12] [--bundles 300] [--no-pg]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.synthetic_reports import generate
+from fhir_gateway.config import Settings
+from fhir_gateway.ocr import read_report
+from fhir_gateway.security.tokens import mint_token
+from tests.conftest import create_pg_database, drop_pg_database
+from tests.fhir_gateway.analyze_fixtures import THAL_LIKE, cbc_bundle
+from tests.live_server import LiveServer
+
+SECRET = "bench-secret-" + "a" * 40
+
+
+def pct(values: list[float], q: float) -> float:
+    s = sorted(values)
+    return s[min(len(s) - 1, round(q * (len(s) - 1)))]
+
+
+async def measure(
+    n: int, concurrency: int, call: Callable[[int], Awaitable[httpx.Response]]
+) -> dict[str, float]:
+    latencies: list[float] = []
+    errors = 0
+    next_i = 0
+
+    async def worker() -> None:
+        nonlocal next_i, errors
+        while next_i < n:
+            i = next_i
+            next_i += 1
+            t0 = time.perf_counter()
+            r = await call(i)
+            latencies.append(time.perf_counter() - t0)
+            errors += r.status_code != 200
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    wall = time.perf_counter() - t0
+    return {
+        "n": n,
+        "rps": n / wall,
+        "p50": statistics.median(latencies) * 1000,
+        "p95": pct(latencies, 0.95) * 1000,
+        "errors": errors,
+    }
+
+
+async def run(base: str, token: str, images: list[bytes], bundles: int) -> list[tuple[str, int, dict]]:
+    headers = {"Authorization": f"Bearer {token}"}
+    rows = []
+    async with httpx.AsyncClient(base_url=base, headers=headers, timeout=600) as client:
+        bundle = cbc_bundle(
+            THAL_LIKE, {"resourceType": "Patient", "gender": "female", "birthDate": "1990-01-01"}
+        )
+
+        async def structured(_: int) -> httpx.Response:
+            return await client.post(
+                "/fhir/$analyze", json=bundle, headers={"Content-Type": "application/fhir+json"}
+            )
+
+        async def image(i: int) -> httpx.Response:
+            return await client.post(
+                "/fhir/$analyze", content=images[i % len(images)], headers={"Content-Type": "image/png"}
+            )
+
+        await structured(0)
+        await image(0)  # warm the OCR pool
+        for conc in (1, 8):
+            rows.append(("bundle", conc, await measure(bundles, conc, structured)))
+        for conc in (1, 8):
+            rows.append(("image", conc, await measure(len(images), conc, image)))
+    return rows
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--images", type=int, default=12)
+    ap.add_argument("--bundles", type=int, default=300)
+    ap.add_argument("--pg-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    ap.add_argument("--no-pg", action="store_true")
+    args = ap.parse_args()
+
+    images = [generate(5000 + i, degraded=True).to_image_bytes("PNG") for i in range(args.images)]
+    ocr_times = []
+    for img in images:
+        t0 = time.perf_counter()
+        read_report(img, "image/png")
+        ocr_times.append(time.perf_counter() - t0)
+    ocr_p50 = statistics.median(ocr_times) * 1000
+    print(
+        f"read_report alone on the same {len(images)} images: p50 {ocr_p50:.0f} ms, "
+        f"p95 {pct(ocr_times, 0.95) * 1000:.0f} ms"
+    )
+    print(
+        f"{'database':<11}{'input':<8}{'clients':>8}{'n':>6}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}"
+        f"{'errors':>8}"
+    )
+    for backend in ["sqlite", *([] if args.no_pg else ["postgresql"])]:
+        with tempfile.TemporaryDirectory() as tmp:
+            data_dir = Path(tmp) / "var"
+            pg_name = None
+            if backend == "postgresql":
+                pg_name, url = create_pg_database(args.pg_url)
+            else:
+                url = f"sqlite:///{data_dir / 'gateway.db'}"
+            server = LiveServer.start(
+                data_dir, url, {"GATEWAY_JWT_SECRET": SECRET, "GATEWAY_LOG_LEVEL": "WARNING"}
+            )
+            try:
+                token = mint_token(
+                    Settings(data_dir=data_dir, jwt_secret=SECRET),
+                    SECRET,
+                    sub="bench",
+                    role="system",
+                    scope="system/*.cruds",
+                )
+                for kind, conc, m in asyncio.run(run(server.base_url, token, images, args.bundles)):
+                    print(
+                        f"{backend:<11}{kind:<8}{conc:>8}{m['n']:>6}{m['rps']:>9.1f}{m['p50']:>9.1f}"
+                        f"{m['p95']:>9.1f}{m['errors']:>8}"
+                    )
+                    if kind == "image" and conc == 1:
+                        print(
+                            f"{'':<11}image path overhead over read_report p50: "
+                            f"{(m['p50'] / ocr_p50 - 1) * 100:+.1f}%"
+                        )
+            finally:
+                server.stop()
+                if pg_name:
+                    drop_pg_database(args.pg_url, pg_name)
+
+
+if __name__ == "__main__":
+    main()

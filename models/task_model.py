@@ -1,0 +1,95 @@
+"""A trained task model at run time: gradient boosting + Platt calibration + operating point.
+
+Stored as plain data (dict of floats/lists plus one sklearn estimator) so skops can persist it
+without any custom class, and loading never has to trust our own types.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from sklearn.ensemble import HistGradientBoostingClassifier
+from threadpoolctl import threadpool_limits
+
+from models.features import feature_matrix
+from models.forest import PackedForest
+from models.tasks import TaskSpec
+
+SMALL_BATCH_ROWS = 64  # below this the numpy forest beats scikit-learn's per-tree OpenMP calls
+
+
+@dataclass(frozen=True)
+class TaskModel:
+    task: TaskSpec
+    estimator: HistGradientBoostingClassifier
+    calibration_a: float
+    calibration_b: float
+    threshold: float
+    features: tuple[str, ...]
+    ranges: Mapping[str, tuple[float, float]]  # training distribution per raw input (0.1-99.9 percentile)
+    reference: Mapping[str, float]  # typical value per raw input (training median), for explanations
+    cv_auc: Mapping[str, float] = field(default_factory=dict)  # out-of-fold AUC by missing-input scenario
+    info: Mapping[str, Any] = field(default_factory=dict)
+    packed: PackedForest | None = field(default=None, compare=False, repr=False)
+
+    def raw_score(self, x: np.ndarray) -> np.ndarray:
+        """Uncalibrated log-odds; the numpy forest for a handful of rows, scikit-learn for batches."""
+        if x.shape[0] <= SMALL_BATCH_ROWS:
+            packed = self.packed or PackedForest.from_estimator(self.estimator)
+            return packed.decision_function(x)
+        # One thread: on a shared machine, OpenMP across busy cores was 3x slower than one core.
+        with threadpool_limits(1):
+            return self.estimator.decision_function(x)
+
+    def probability(
+        self, cols: Mapping[str, np.ndarray], indices: Mapping[str, np.ndarray] | None = None
+    ) -> np.ndarray:
+        """Calibrated probability per row; NaN where a required input is missing."""
+        x = feature_matrix(cols, self.features, indices)
+        raw = self.raw_score(x)
+        p = 1.0 / (1.0 + np.exp(-(self.calibration_a * raw + self.calibration_b)))
+        lacks_required = np.zeros(len(p), dtype=bool)
+        for key in self.task.required:
+            lacks_required |= np.isnan(cols[key])
+        return np.where(lacks_required, np.nan, p)
+
+    def out_of_range(self, cols: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Per raw input, rows whose value lies outside the training distribution."""
+        flags: dict[str, np.ndarray] = {}
+        with np.errstate(invalid="ignore"):
+            for key, (lo, hi) in self.ranges.items():
+                flags[key] = (cols[key] < lo) | (cols[key] > hi)
+        return flags
+
+    def to_record(self) -> dict[str, Any]:
+        return {
+            "task_id": self.task.task_id,
+            "estimator": self.estimator,
+            "calibration": [self.calibration_a, self.calibration_b],
+            "threshold": self.threshold,
+            "features": list(self.features),
+            "ranges": {k: [float(lo), float(hi)] for k, (lo, hi) in self.ranges.items()},
+            "reference": {k: float(v) for k, v in self.reference.items()},
+            "cv_auc": dict(self.cv_auc),
+            "info": dict(self.info),
+        }
+
+    @classmethod
+    def from_record(cls, task: TaskSpec, record: Mapping[str, Any]) -> TaskModel:
+        a, b = record["calibration"]
+        return cls(
+            task=task,
+            estimator=record["estimator"],
+            calibration_a=float(a),
+            calibration_b=float(b),
+            threshold=float(record["threshold"]),
+            features=tuple(record["features"]),
+            ranges={k: (float(v[0]), float(v[1])) for k, v in record["ranges"].items()},
+            reference={k: float(v) for k, v in record["reference"].items()},
+            cv_auc=dict(record["cv_auc"]),
+            info=dict(record["info"]),
+            packed=PackedForest.from_estimator(record["estimator"]),
+        )
