@@ -247,3 +247,36 @@ def test_cli_token_prints_only_the_token(settings: Settings, monkeypatch) -> Non
     finally:
         get_settings.cache_clear()
     assert make_token(settings, "clinician")
+
+
+def test_rs256_against_a_jwks_url(tmp_path, settings: Settings) -> None:
+    import http.server
+    import threading
+
+    key = rsa.generate_private_key(65537, 2048)
+    jwk = json.loads(jwt.get_algorithm_by_name("RS256").to_jwk(key.public_key()))
+    jwk.update(kid="url-key", alg="RS256", use="sig")
+    (tmp_path / "jwks.json").write_text(json.dumps({"keys": [jwk]}))
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *a, **kw):  # type: ignore[no-untyped-def]
+            super().__init__(*a, directory=str(tmp_path), **kw)
+
+        def log_message(self, *_: object) -> None:
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{httpd.server_address[1]}/jwks.json"
+        cfg = settings.model_copy(update={"jwt_algorithms": ["RS256"], "jwks_url": url, "jwt_secret": None})
+        with TestClient(create_app(cfg)) as client:
+            good = jwt.encode(_claims(cfg), key, algorithm="RS256", headers={"kid": "url-key"})
+            assert client.get("/fhir/Patient", headers={"Authorization": f"Bearer {good}"}).status_code == 200
+            unknown_kid = jwt.encode(_claims(cfg), key, algorithm="RS256", headers={"kid": "other"})
+            assert (
+                client.get("/fhir/Patient", headers={"Authorization": f"Bearer {unknown_kid}"}).status_code
+                == 401
+            )
+    finally:
+        httpd.shutdown()
