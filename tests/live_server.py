@@ -29,9 +29,18 @@ class LiveServer:
     def fhir_url(self) -> str:
         return f"{self.base_url}/fhir"
 
+    verify: str | bool = True
+
     @classmethod
     def start(
-        cls, data_dir: Path, database_url: str, extra_env: dict[str, str] | None = None, workers: int = 1
+        cls,
+        data_dir: Path,
+        database_url: str,
+        extra_env: dict[str, str] | None = None,
+        workers: int = 1,
+        extra_args: list[str] | None = None,
+        scheme: str = "http",
+        verify: str | bool = True,
     ) -> LiveServer:
         port = free_port()
         env = {
@@ -55,12 +64,13 @@ class LiveServer:
                 str(workers),
                 "--log-level",
                 "warning",
+                *(extra_args or []),
             ],
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-        server = cls(proc, f"http://127.0.0.1:{port}", log_path)
+        server = cls(proc, f"{scheme}://127.0.0.1:{port}", log_path, verify)
         server.wait_ready()
         return server
 
@@ -70,7 +80,7 @@ class LiveServer:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited early:\n{self.log_path.read_text()[-3000:]}")
             try:
-                if httpx.get(f"{self.base_url}/health", timeout=1.0).status_code == 200:
+                if httpx.get(f"{self.base_url}/health", timeout=1.0, verify=self.verify).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass
