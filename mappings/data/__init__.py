@@ -1,0 +1,1 @@
+"""Catalog data files (package so setuptools ships analytes.json as package data)."""

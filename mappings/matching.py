@@ -1,0 +1,160 @@
+"""Printed test name -> candidate analyte keys (exact, OCR-repaired, then fuzzy).
+
+Short abbreviations are matched exactly only: a fuzzy "MCH" would happily become "MCHC".
+Names of tests we deliberately do not map (HbA1c, UIBC, ESR...) compete in the same index, so a
+near miss lands on "ignore" instead of on the wrong analyte.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import cache
+from typing import Literal
+
+from rapidfuzz import fuzz, process
+
+from mappings.catalog import all_analytes, ignored_names
+
+IGNORE = "__ignore__"
+FUZZY_THRESHOLD = 88.0  # rapidfuzz ratio (0..100) needed for a fuzzy match
+FUZZY_MARGIN = 4.0  # best must beat the best *different* analyte by this much
+FUZZY_MIN_LEN = 6  # names shorter than this are matched exactly or not at all
+
+Hint = Literal["pct", "abs"]
+
+# Words that describe method, specimen or calculation and never identify the analyte.
+_NOISE = re.compile(
+    r"\b(?:calculated|calc|derived|measured|automated|auto|by|impedance|electrical|photometry|"
+    r"photometric|spectrophotometry|spectrophotometric|colorimetric|colorimetry|flow|cytometry|"
+    r"flowcytometry|coulter|microscopy|microscopic|manual|method|whole|blood|edta|sls|cyanmeth|"
+    r"cyanmethemoglobin|hplc|facs|vcs|optical|sheath|laser|scatter|computed|estimation|level|"
+    r"value|result|test|of|in|the|serum|sr|s|plasma)\b"
+)
+_PCT_HINT = re.compile(r"%|\bpercent(?:age)?\b|\brelative\b|\bdifferential\b|\bdlc\b")
+_ABS_HINT = re.compile(r"#|\babs(?:olute)?\b|\babs\.")
+_OCR_LETTERS = str.maketrans({"0": "o", "1": "l", "5": "s", "8": "b", "|": "l", "$": "s"})
+
+
+def normalize_name(text: str) -> str:
+    """Lower-case, strip accents and punctuation (keeping % and #), unify spaces."""
+    t = unicodedata.normalize("NFKD", text)
+    t = "".join(c for c in t if not unicodedata.combining(c))
+    t = t.lower().replace("µ", "u").replace("&", " and ")
+    t = re.sub(r"[^a-z0-9%#]+", " ", t)
+    return " ".join(t.split())
+
+
+def _ocr_repair(norm: str) -> str:
+    """Digits inside words were probably letters ('haem0gl0bin', 'p1ate1ets', '8asophils')."""
+    words = []
+    for w in norm.split():
+        letters = sum(c.isalpha() for c in w)
+        # only words that are mostly letters; keeps 'hba2', 'a2', 'rdw' intact
+        if letters >= 1 and letters >= sum(c.isdigit() for c in w) and not re.search(r"a2$", w):
+            w = w.translate(_OCR_LETTERS)
+        words.append(w)
+    return " ".join(words)
+
+
+@cache
+def _index() -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]]]:
+    """(exact alias -> keys, fuzzy-eligible long name -> keys)."""
+    exact: dict[str, set[str]] = {}
+    fuzzy: dict[str, set[str]] = {}
+    for a in all_analytes():
+        for alias in (*a.names, *a.abbrev, a.key.replace("_", " ")):
+            norm = normalize_name(alias)
+            exact.setdefault(norm, set()).add(a.key)
+            exact.setdefault(norm.replace(" ", ""), set()).add(a.key)
+        for name in a.names:
+            norm = normalize_name(name)
+            if len(norm) >= FUZZY_MIN_LEN:
+                fuzzy.setdefault(norm, set()).add(a.key)
+    for name in ignored_names():
+        norm = normalize_name(name)
+        # a catalog alias wins a collision: "hemoglobin e" squashed is French "hemoglobine"
+        for variant in (norm, norm.replace(" ", "")):
+            if variant not in exact:
+                exact[variant] = {IGNORE}
+        if len(norm) >= FUZZY_MIN_LEN:
+            fuzzy.setdefault(norm, set()).add(IGNORE)
+    return ({k: frozenset(v) for k, v in exact.items()}, {k: frozenset(v) for k, v in fuzzy.items()})
+
+
+@dataclass(frozen=True, slots=True)
+class NameMatch:
+    keys: tuple[str, ...]  # candidates, e.g. ("neut_pct", "neut_abs"); ("__ignore__",) for known non-CBC
+    score: float  # 100 for exact
+    method: Literal["exact", "ocr", "fuzzy"]
+    hint: Hint | None  # "%"/"#"/"absolute" printed in the name
+
+    @property
+    def ignored(self) -> bool:
+        return IGNORE in self.keys
+
+
+def _hint(norm: str) -> Hint | None:
+    if _ABS_HINT.search(norm):
+        return "abs"
+    if _PCT_HINT.search(norm):
+        return "pct"
+    return None
+
+
+def _strip(norm: str) -> str:
+    t = _PCT_HINT.sub(" ", norm)
+    t = _ABS_HINT.sub(" ", t)
+    t = re.sub(r"\bcount\b", " ", t) if re.search(r"\b(abs|absolute)\b", norm) else t
+    return " ".join(t.split())
+
+
+def _exact(candidates: list[str]) -> frozenset[str] | None:
+    exact, _ = _index()
+    for c in candidates:
+        if c in exact:
+            return exact[c]
+        if c.replace(" ", "") in exact:
+            return exact[c.replace(" ", "")]
+    return None
+
+
+def match_name(text: str) -> NameMatch | None:
+    """Best catalog match for a printed test name, or None if nothing is close enough."""
+    norm = normalize_name(text)
+    if not norm or not any(c.isalpha() for c in norm):
+        return None
+    hint = _hint(norm)
+    no_paren = normalize_name(re.sub(r"\([^)]*\)|\[[^\]]*\]", " ", text))
+    base = " ".join(_NOISE.sub(" ", norm).split())
+    tried = [norm, no_paren, base, _strip(norm), _strip(base), _strip(no_paren)]
+    # Parenthesised abbreviations: "Packed Cell Volume (PCV)" -> also try "pcv"
+    tried += [normalize_name(p) for p in re.findall(r"\(([^)]*)\)", text)]
+    keys = _exact([t for t in tried if t])
+    if keys:
+        return NameMatch(tuple(sorted(keys)), 100.0, "exact", hint)
+    repaired = [_ocr_repair(t) for t in tried if t]
+    keys = _exact(repaired)
+    if keys:
+        return NameMatch(tuple(sorted(keys)), 95.0, "ocr", hint)
+    return _fuzzy([t for t in {*(tried[:3]), *(repaired[:3])} if len(t) >= FUZZY_MIN_LEN - 1], hint)
+
+
+def _fuzzy(queries: list[str], hint: Hint | None) -> NameMatch | None:
+    _, fuzzy = _index()
+    choices = list(fuzzy)
+    best: tuple[float, frozenset[str]] | None = None
+    runner_up = 0.0
+    for q in queries:
+        for name, score, _ in process.extract(q, choices, scorer=fuzz.ratio, limit=8):
+            keys = fuzzy[name]
+            if best is None or score > best[0]:
+                if best is not None and not (keys & best[1]):
+                    runner_up = max(runner_up, best[0])
+                best = (score, keys)
+            elif not (keys & best[1]):
+                runner_up = max(runner_up, score)
+    if best is None or best[0] < FUZZY_THRESHOLD or best[0] - runner_up < FUZZY_MARGIN:
+        return None
+    return NameMatch(tuple(sorted(best[1])), float(best[0]), "fuzzy", hint)

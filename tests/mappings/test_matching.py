@@ -1,0 +1,184 @@
+"""Printed test names -> analyte keys, including lab-software names and OCR damage."""
+
+from __future__ import annotations
+
+import pytest
+
+from mappings.matching import match_name
+
+
+@pytest.mark.parametrize(
+    ("name", "key"),
+    [
+        ("Haemoglobin", "hgb"),
+        ("Hemoglobin", "hgb"),
+        ("HGB", "hgb"),
+        ("Hb", "hgb"),
+        ("Hb%", "hgb"),
+        ("Hemoglobin (Hb)", "hgb"),
+        ("HAEMOGLOBIN", "hgb"),
+        ("Haemoglobin (SLS method)", "hgb"),
+        ("Haem0gl0bin", "hgb"),
+        ("Hemoglobn", "hgb"),
+        ("Hemoglobin, Blood", "hgb"),
+        ("PCV", "hct"),
+        ("Packed Cell Volume", "hct"),
+        ("Packed Cell Volume (PCV)", "hct"),
+        ("Haematocrit", "hct"),
+        ("HCT", "hct"),
+        ("Hematocrit (calculated)", "hct"),
+        ("RBC count", "rbc"),
+        ("R.B.C.", "rbc"),
+        ("Red Blood Cell Count", "rbc"),
+        ("Total RBC Count", "rbc"),
+        ("Erythrocytes", "rbc"),
+        ("Red Cell Count", "rbc"),
+        ("Total Leucocyte Count", "wbc"),
+        ("Total Leukocyte Count", "wbc"),
+        ("TLC", "wbc"),
+        ("WBC", "wbc"),
+        ("W.B.C", "wbc"),
+        ("White Blood Cell Count", "wbc"),
+        ("Total WBC Count", "wbc"),
+        ("Total Count", "wbc"),
+        ("White Cell Count", "wbc"),
+        ("TotaI Leucocyte Count", "wbc"),
+        ("Platelet Count", "plt"),
+        ("Platelets", "plt"),
+        ("PLT", "plt"),
+        ("P1atelet Count", "plt"),
+        ("Platelets (Electrical impedance)", "plt"),
+        ("Thrombocytes", "plt"),
+        ("MCV", "mcv"),
+        ("Mean Corpuscular Volume", "mcv"),
+        ("Mean Cell Volume", "mcv"),
+        ("MCH", "mch"),
+        ("Mean Corpuscular Haemoglobin", "mch"),
+        ("MCHC", "mchc"),
+        ("Mean Corp. Hb Conc.", "mchc"),
+        ("Mean Corpuscular Hemoglobin Concentration", "mchc"),
+        ("RDW-CV", "rdw_cv"),
+        ("RDW CV", "rdw_cv"),
+        ("Red Cell Distribution Width", "rdw_cv"),
+        ("RDW-SD", "rdw_sd"),
+        ("MPV", "mpv"),
+        ("Mean Platelet Volume", "mpv"),
+        ("PDW", "pdw"),
+        ("Plateletcrit", "pct"),
+        ("PCT", "pct"),
+        ("Polymorphs", "neut_pct"),
+        ("Neutrophils", "neut_pct"),
+        ("Neutrophils %", "neut_pct"),
+        ("NEUT%", "neut_pct"),
+        ("Segmented Neutrophils", "neut_pct"),
+        ("NEUT#", "neut_abs"),
+        ("Absolute Neutrophil Count", "neut_abs"),
+        ("ANC", "neut_abs"),
+        ("Lymphocytes", "lymph_pct"),
+        ("LYM%", "lymph_pct"),
+        ("Absolute Lymphocyte Count", "lymph_abs"),
+        ("Monocytes", "mono_pct"),
+        ("Eosinophils", "eos_pct"),
+        ("AEC", "eos_abs"),
+        ("8asophils", "baso_pct"),
+        ("Reticulocyte Count", "retic_pct"),
+        ("Nucleated RBC", "nrbc"),
+        ("NRBC", "nrbc"),
+        ("HbA2", "hba2"),
+        ("Hb A2", "hba2"),
+        ("Haemoglobin A2", "hba2"),
+        ("HbF", "hbf"),
+        ("Foetal Haemoglobin", "hbf"),
+        ("Serum Ferritin", "ferritin"),
+        ("Ferritin", "ferritin"),
+        ("Serum Iron", "iron"),
+        ("Sr. Iron", "iron"),
+        ("TIBC", "tibc"),
+        ("Total Iron Binding Capacity", "tibc"),
+        ("Transferrin Saturation", "tsat"),
+        ("% Saturation", "tsat"),
+    ],
+)
+def test_names(name: str, key: str) -> None:
+    match = match_name(name)
+    assert match is not None, name
+    assert key in match.keys
+
+
+def test_rdw_alone_is_left_to_the_unit() -> None:
+    match = match_name("RDW")
+    assert match is not None and set(match.keys) == {"rdw_cv", "rdw_sd"}
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Patient Name",
+        "Age",
+        "Sex",
+        "Date",
+        "Referred by",
+        "Doctor",
+        "Sample Type",
+        "Page",
+        "Method",
+        "Remarks",
+        "Signature",
+        "Interpretation",
+        "Test",
+        "Result",
+    ],
+)
+def test_header_words_do_not_match(name: str) -> None:
+    assert match_name(name) is None
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "HbA1c",
+        "Glycated Haemoglobin",
+        "Glycosylated Hemoglobin",
+        "UIBC",
+        "Hb A",
+        "HbS",
+        "ESR",
+        "Immature Granulocytes",
+        "P-LCR",
+        "Transferrin",
+        "Band forms",
+    ],
+)
+def test_near_misses_are_ignored_not_mismapped(name: str) -> None:
+    match = match_name(name)
+    assert match is not None and match.ignored, name
+
+
+@pytest.mark.parametrize(
+    ("name", "wrong"), [("MCH", "mchc"), ("MCHC", "mch"), ("MCV", "mch"), ("TLC", "tibc")]
+)
+def test_short_abbreviations_are_exact(name: str, wrong: str) -> None:
+    match = match_name(name)
+    assert match is not None and wrong not in match.keys
+
+
+@pytest.mark.parametrize(
+    ("name", "hint"),
+    [("Neutrophils %", "pct"), ("NEUT#", "abs"), ("Lymphocytes Absolute", "abs"), ("Neutrophils", None)],
+)
+def test_percent_absolute_hints(name: str, hint: str | None) -> None:
+    match = match_name(name)
+    assert match is not None and match.hint == hint
+
+
+def test_only_rdw_is_deliberately_shared_between_analytes() -> None:
+    from mappings.matching import _index
+
+    exact, _ = _index()
+    shared = {alias for alias, keys in exact.items() if len(keys) > 1}
+    assert shared == {"rdw"}, "a new alias collides between two analytes"
+
+
+def test_catalog_name_beats_an_ignored_name_that_squashes_to_it() -> None:
+    match = match_name("Hemoglobine")  # French spelling; "Hemoglobin E" squashed is the same string
+    assert match is not None and match.keys == ("hgb",)
