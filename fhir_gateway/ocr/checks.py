@@ -1,0 +1,65 @@
+"""Checks on OCR'd readings that need to know how OCR fails, so they live here, not in mappings.
+
+A flag arrow glued to a value ("15.1↑") is often read by Tesseract as one more digit ("15.17",
+"15.11"): the number stays plausible and consistent, so nothing downstream notices. Arrows are
+printed only for abnormal values, and labs print values with the precision of their reference
+range, so an abnormal, unflagged value with one decimal more than its range, ending in a digit
+an arrow looks like, is reported as uncertain instead of silently trusted. Likewise a value whose
+last digit was lost ("5. I") stays uncertain even when the CBC sums do not object.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Iterable
+
+from mappings.readings import AnalyteReading
+from mappings.values import parse_number
+
+_NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
+_ARROW_DIGITS = "17"
+
+
+def _decimals(source: str, value: float) -> int | None:
+    for tok in _NUMBER.findall(source):
+        p = parse_number(tok)
+        if p is not None and abs(p.value - value) <= 1e-9 * max(1.0, abs(value)):
+            return p.decimals
+    return None
+
+
+def arrow_read_as_digit(a: AnalyteReading) -> bool:
+    if a.flag or a.ref_low is None or a.ref_high is None:
+        return False
+    if a.ref_low <= a.value <= a.ref_high:
+        return False  # a normal value carries no arrow
+    text = a.source_text
+    d_val = _decimals(text, a.value)
+    d_ref = max((_decimals(text, r) or 0) for r in (a.ref_low, a.ref_high))
+    if d_val is None or d_ref < 1 or d_val != d_ref + 1:
+        return False
+    last = f"{a.value:.{d_val}f}"[-1]
+    return last in _ARROW_DIGITS
+
+
+def digit_lost(a: AnalyteReading) -> bool:
+    """ "5. I" read as 5.0: the CBC sums cannot tell 5.0 from 5.1, so agreement with them is no
+    evidence for the lost digit."""
+    return any("digit after it was probably lost" in n for n in a.notes)
+
+
+def mark_ocr_suspects(analytes: Iterable[AnalyteReading], trusted_sources: set[str]) -> list[AnalyteReading]:
+    out = []
+    for a in analytes:
+        if a.source_text not in trusted_sources and a.status != "uncertain":
+            if arrow_read_as_digit(a):
+                a = dataclasses.replace(
+                    a, status="uncertain", notes=[*a.notes, "last digit may be a misread flag arrow (↑/↓)"]
+                )
+            elif digit_lost(a):
+                a = dataclasses.replace(
+                    a, status="uncertain", notes=[*a.notes, "low OCR confidence: digit lost"]
+                )
+        out.append(a)
+    return out

@@ -1,0 +1,238 @@
+"""Combined reading: Tesseract segments and reads the page; RapidOCR re-reads every cell that
+holds a digit, from Tesseract's own boxes (recognition only, ~10 ms a crop, no full-page text
+detection), and the two readings are merged per analyte.
+
+Merging is conservative because a wrong number is worse than a missing one:
+  * both engines agree            -> keep, confidence = the higher of the two;
+  * they disagree                 -> the CBC consistency rules decide; if they cannot, the
+                                     reading of the engine that is sure of it wins only when the
+                                     other is not, otherwise the value is marked uncertain;
+  * only one engine found the row -> keep it with that engine's own status.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Collection, Sequence
+
+import numpy as np
+
+from fhir_gateway.ocr.engines import RapidOcrEngine
+from mappings.readings import AnalyteReading, Extraction, ReadingWarning
+from mappings.rows import TextRow, Word
+
+_DIGIT = re.compile(r"\d")
+# RapidOCR's recogniser expects a text line about 48 px high; margins keep glyph edges.
+_MARGIN_X, _MARGIN_Y = 0.35, 0.25
+
+
+def reread_rows(
+    image: np.ndarray, rows: Sequence[TextRow], engine: RapidOcrEngine, whole: Collection[int] = ()
+) -> list[TextRow]:
+    """Rows with the same geometry, value cells re-recognised by RapidOCR; rows listed in
+    `whole` (results Tesseract could not map, e.g. "Tron" for "Iron") are re-read entirely."""
+    crops: list[np.ndarray] = []
+    where: list[tuple[int, int]] = []
+    cell_words: dict[tuple[int, int], tuple[Word, ...]] = {}
+    for ri, row in enumerate(rows):
+        if not row.words or not _DIGIT.search(row.text):
+            continue
+        cells = _cells_of(row)
+        for ci in range(len(cells)) if ri in whole else _cells_to_check(row, cells):
+            cell = cells[ci]
+            box = _crop(image, cell)
+            if box is None:
+                continue
+            crops.append(box)
+            where.append((ri, ci))
+            cell_words[(ri, ci)] = cell
+    texts = engine.recognise(crops) if crops else []
+    new_cells: dict[int, dict[int, tuple[str, float]]] = {}
+    for (ri, ci), (text, score) in zip(where, texts, strict=True):
+        new_cells.setdefault(ri, {})[ci] = (text, score)
+    out: list[TextRow] = []
+    for ri, row in enumerate(rows):
+        if ri not in new_cells:
+            out.append(row)
+            continue
+        cells = _cells_of(row)
+        parts: list[str] = []
+        words: list[Word] = []
+        for ci, cell in enumerate(cells):
+            text, score = new_cells[ri].get(ci, (" ".join(w.text for w in cell), min(w.conf for w in cell)))
+            text = text.strip() or " ".join(w.text for w in cell)
+            parts.append(text)
+            words.append(
+                Word(
+                    text,
+                    round(score, 4),
+                    min(w.x0 for w in cell),
+                    min(w.y0 for w in cell),
+                    max(w.x1 for w in cell),
+                    max(w.y1 for w in cell),
+                )
+            )
+        conf = sum(w.conf for w in words) / len(words)
+        out.append(
+            TextRow(
+                text="  ".join(parts),
+                words=tuple(words),
+                confidence=round(conf, 4),
+                page=row.page,
+                cells=tuple(parts) if len(parts) > 1 else (),
+            )
+        )
+    return out
+
+
+def _cells_to_check(row: TextRow, cells: list[tuple[Word, ...]]) -> list[int]:
+    """The value cell and the one after it (a flag or a unit such as 10^3/uL): that is where a
+    misread changes the number. Names and reference ranges keep Tesseract's reading, which
+    halves the crops. A row that is one cell ("Hb: 13.5 g/dL") is re-read whole."""
+    if len(cells) == 1:
+        return [0]
+    digit_cells = [i for i in range(1, len(cells)) if any(_DIGIT.search(w.text) for w in cells[i])]
+    if not digit_cells:
+        return []
+    first = digit_cells[0]
+    return [i for i in (first, first + 1) if i < len(cells)]
+
+
+def _cells_of(row: TextRow) -> list[tuple[Word, ...]]:
+    """Group the row's words back into its cells (cells are consecutive words)."""
+    if not row.cells:
+        return [row.words]
+    out: list[tuple[Word, ...]] = []
+    i = 0
+    for cell in row.cells:
+        n = len(cell.split())
+        out.append(row.words[i : i + n])
+        i += n
+    if i != len(row.words):  # texts with odd spacing: fall back to one cell
+        return [row.words]
+    return [c for c in out if c]
+
+
+def _crop(image: np.ndarray, cell: Sequence[Word]) -> np.ndarray | None:
+    x0, y0 = min(w.x0 for w in cell), min(w.y0 for w in cell)
+    x1, y1 = max(w.x1 for w in cell), max(w.y1 for w in cell)
+    h = y1 - y0
+    if h < 4 or x1 <= x0:
+        return None
+    mx, my = int(_MARGIN_X * h) + 2, int(_MARGIN_Y * h) + 2
+    ih, iw = image.shape[:2]
+    crop = image[max(0, y0 - my) : min(ih, y1 + my), max(0, x0 - mx) : min(iw, x1 + mx)]
+    return crop if crop.size else None
+
+
+# --------------------------------------------------------------------------- merging
+
+
+def _same(a: float, b: float) -> bool:
+    return abs(a - b) <= 1e-9 * max(1.0, abs(a))
+
+
+def merge(
+    primary: Extraction, secondary: Extraction, names: tuple[str, str] = ("tesseract", "rapidocr")
+) -> tuple[list[AnalyteReading], list[ReadingWarning], dict[str, int]]:
+    from mappings.consistency import check_and_repair
+
+    stats = {"agree": 0, "disagree": 0, "only_primary": 0, "only_secondary": 0, "resolved": 0, "uncertain": 0}
+    a_by = {a.key: a for a in primary.analytes}
+    b_by = {b.key: b for b in secondary.analytes}
+    merged: dict[str, AnalyteReading] = {}
+    disputed: list[str] = []
+    for key in [*a_by, *(k for k in b_by if k not in a_by)]:
+        a, b = a_by.get(key), b_by.get(key)
+        if a is not None and b is not None:
+            if _same(a.value, b.value):
+                stats["agree"] += 1
+                merged[key] = _agreed(a, b)
+            else:
+                stats["disagree"] += 1
+                merged[key] = a
+                disputed.append(key)
+        elif a is not None:
+            stats["only_primary"] += 1
+            merged[key] = a
+        elif b is not None:
+            stats["only_secondary"] += 1
+            merged[key] = b
+    warnings: list[ReadingWarning] = []
+    for key in disputed:
+        a, b = a_by[key], b_by[key]
+        n_a = _n_warnings(check_and_repair, merged, key, a)
+        n_b = _n_warnings(check_and_repair, merged, key, b)
+        if n_b < n_a or (n_b == n_a and b.confidence >= 0.9 > a.confidence and b.status != "uncertain"):
+            choice, other, who = b, a, names[1]
+        elif n_a < n_b or (n_a == n_b and a.confidence >= 0.9 > b.confidence and a.status != "uncertain"):
+            choice, other, who = a, b, names[0]
+        else:
+            choice = a if a.confidence >= b.confidence else b
+            other = b if choice is a else a
+            merged[key] = dataclasses.replace(
+                choice, status="uncertain", notes=[*choice.notes, "OCR engines disagree"]
+            )
+            stats["uncertain"] += 1
+            warnings.append(
+                ReadingWarning("engines-disagree", f"OCR engines read different values for {key}", key)
+            )
+            continue
+        stats["resolved"] += 1
+        merged[key] = dataclasses.replace(
+            choice, notes=[*choice.notes, f"chosen from {who}; other engine read {other.value:g}"]
+        )
+    return list(merged.values()), warnings, stats
+
+
+# Notes that express doubt about the glyphs only: a second engine reading the same digits
+# settles them. Any other doubt (units, consistency, plausibility) is not about the OCR.
+_OCR_DOUBTS = ("low OCR confidence", "last digit may be a misread flag arrow")
+
+
+def _agreed(a: AnalyteReading, b: AnalyteReading) -> AnalyteReading:
+    conf = max(a.confidence, b.confidence)
+    if a.status != "uncertain":
+        return dataclasses.replace(a, confidence=conf)
+    if b.status != "uncertain":
+        return dataclasses.replace(b, confidence=conf)
+    doubts = [n for n in a.notes if not n.startswith(_OCR_DOUBTS)]
+    if len(doubts) < len(a.notes) and not any("consisten" in n or "unusual" in n for n in a.notes):
+        return dataclasses.replace(
+            a, status="ok", confidence=conf, notes=[*doubts, "read identically by two OCR engines"]
+        )
+    return dataclasses.replace(a, confidence=conf)
+
+
+def _n_warnings(check, merged: dict[str, AnalyteReading], key: str, candidate: AnalyteReading) -> int:
+    trial = [candidate if k == key else v for k, v in merged.items()]
+    _, warns = check([dataclasses.replace(x) for x in trial])
+    return len(warns) + (0 if candidate.status != "uncertain" else 1)
+
+
+# Analytes every CBC prints; one of them missing means a row was lost, not that it was absent.
+CORE_KEYS = ("hgb", "hct", "rbc", "mcv", "mch", "mchc", "wbc", "plt")
+_NAMEISH = re.compile(r"[A-Za-z]{2,}")
+
+
+def needs_full_read(result: Extraction, rows: Sequence[TextRow]) -> bool:
+    """Whether the Tesseract-led reading looks incomplete or doubtful enough to pay for a full
+    RapidOCR pass (text detection included, several seconds a page)."""
+    keys = {a.key for a in result.analytes}
+    if any(k not in keys for k in CORE_KEYS):
+        return True
+    if any(a.status == "uncertain" for a in result.analytes):
+        return True
+    orphans = orphan_rows(rows, result)
+    return sum(1 for i in orphans if rows[i].confidence < 0.75) >= 2
+
+
+def orphan_rows(rows: Sequence[TextRow], result: Extraction) -> set[int]:
+    """Indexes of rows that look like results (a name and a number) but produced no analyte."""
+    sources = {a.source_text for a in result.analytes}
+    return {
+        i
+        for i, r in enumerate(rows)
+        if r.words and _DIGIT.search(r.text) and _NAMEISH.search(r.text) and r.text not in sources
+    }

@@ -1,0 +1,227 @@
+"""`read_report`: document bytes -> LOINC-coded, unit-checked CBC analytes.
+
+decode (formats, bomb guards) -> per page: PDF text layer rows, or preprocess + OCR + rows
+-> all pages' rows merged -> `mappings.extract.extract_report` (catalog, units, ranges, flags,
+consistency repair, header context). Only this module knows the order; each step is plain data
+in, plain data out.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import cv2
+import numpy as np
+
+from fhir_gateway.ocr.checks import mark_ocr_suspects
+from fhir_gateway.ocr.decode import Page, decode
+from fhir_gateway.ocr.engines import ENGINES, RapidOcrEngine, TesseractEngine
+from fhir_gateway.ocr.layout import build_rows
+from fhir_gateway.ocr.limits import DEFAULT_LIMITS, Limits
+from fhir_gateway.ocr.preprocess import DEFAULT_STEPS, PreprocessInfo, Steps, preprocess
+from fhir_gateway.ocr.probe import RETRY_BELOW, upright_score
+from mappings.readings import AnalyteReading, Extraction, HeaderContext, ReadingWarning
+from mappings.rows import TextRow
+
+log = logging.getLogger(__name__)
+
+# Chosen by bench/ocr_accuracy.py (see the closing note of issue 3); overridable per deployment.
+DEFAULT_ENGINE = os.environ.get("GATEWAY_OCR_ENGINE", "combined")
+
+
+@dataclass
+class PageInfo:
+    index: int
+    source: str  # "image" | "pdf-text" | "pdf-image"
+    rotation: int = 0
+    skew: float = 0.0
+    page_found: bool = False
+    scale: float = 1.0
+    rows: int = 0
+    mean_confidence: float | None = None
+
+
+@dataclass
+class ReportReading:
+    analytes: list[AnalyteReading]
+    context: HeaderContext
+    warnings: list[ReadingWarning]
+    confidence: dict[str, float]  # per analyte key, 0..1
+    timings: dict[str, float]  # seconds per stage
+    pages: list[PageInfo]
+    engine: str
+    stats: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def page_count(self) -> int:
+        return len(self.pages)
+
+
+def read_report(
+    data: bytes,
+    content_type: str,
+    *,
+    engine: str | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+    steps: Steps = DEFAULT_STEPS,
+) -> ReportReading:
+    """Read a CBC report. Raises `fhir_gateway.ocr.errors.DocumentError` subclasses for bad input."""
+    from mappings.extract import extract_report
+
+    engine = engine or DEFAULT_ENGINE
+    if engine not in ENGINES:
+        raise ValueError(f"unknown OCR engine {engine!r}; choose one of {ENGINES}")
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    pages = decode(data, content_type, limits)
+    timings["decode"] = time.perf_counter() - t0
+
+    rows_a: list[TextRow] = []  # primary engine (or text layer)
+    rows_b: list[TextRow] = []  # cross-check reading (combined only)
+    images: list[tuple[int, np.ndarray]] = []  # preprocessed pages, for the combined fallback
+    infos: list[PageInfo] = []
+    warnings: list[ReadingWarning] = []
+    for page in pages:
+        info = PageInfo(index=page.index, source=page.source)
+        if page.rows is not None:
+            rows_a.extend(page.rows)
+            rows_b.extend(page.rows)
+            info.rows = len(page.rows)
+        else:
+            ra, rb, img, pinfo = _ocr_page(page, engine, steps, timings)
+            images.append((page.index, img))
+            info.rotation, info.skew, info.page_found, info.scale = (
+                pinfo.rotation,
+                pinfo.skew,
+                pinfo.page_found,
+                round(pinfo.scale, 3),
+            )
+            rows_a.extend(ra)
+            rows_b.extend(rb)
+            info.rows = len(ra)
+            confs = [r.confidence for r in ra if r.words]
+            info.mean_confidence = round(float(np.mean(confs)), 4) if confs else None
+            if info.rotation:
+                warnings.append(
+                    ReadingWarning(
+                        "page-rotated",
+                        f"page {page.index + 1} was rotated by {info.rotation} degrees before reading",
+                    )
+                )
+        infos.append(info)
+
+    t = time.perf_counter()
+    trusted = {r.text for p in pages if p.rows is not None for r in p.rows}  # PDF text layer
+
+    def extract(rows: list[TextRow]) -> Extraction:
+        ex = extract_report(rows)
+        ex.analytes = mark_ocr_suspects(ex.analytes, trusted)
+        return ex
+
+    result = extract(rows_a)
+    stats: dict[str, int] = {}
+    if engine == "combined" and images:
+        from fhir_gateway.ocr.combine import merge, needs_full_read
+
+        result, stats = _merged(result, extract(rows_b), merge, stats)
+        timings["extract"] = time.perf_counter() - t
+        if needs_full_read(result, rows_a):
+            # Tesseract's segmentation missed or garbled something: read the page(s) again with
+            # RapidOCR's own text detection and let the merge rules decide per analyte.
+            t = time.perf_counter()
+            rows_c: list[TextRow] = [r for p in pages if p.rows is not None for r in p.rows]
+            rapid = RapidOcrEngine()
+            for index, img in images:
+                rows_c.extend(build_rows(rapid.read(img), page=index))
+            _add(timings, "ocr.rapidocr-full", time.perf_counter() - t)
+            t = time.perf_counter()
+            result, stats = _merged(result, extract(rows_c), merge, stats, prefix="full_")
+    _add(timings, "extract", time.perf_counter() - t)
+    warnings.extend(result.warnings)
+    analytes, context = result.analytes, result.context
+    timings["total"] = time.perf_counter() - t0
+    if not any(r.text.strip() for r in rows_a):
+        warnings.append(ReadingWarning("no-text", "no text could be read from the document"))
+    log.info(
+        "read report: %d page(s), %d analyte(s), engine=%s, %.2fs",
+        len(pages),
+        len(analytes),
+        engine,
+        timings["total"],
+    )  # counts only: no PHI in logs
+    return ReportReading(
+        analytes=analytes,
+        context=context,
+        warnings=warnings,
+        confidence={a.key: round(a.confidence, 4) for a in analytes},
+        timings={k: round(v, 4) for k, v in timings.items()},
+        pages=infos,
+        engine=engine,
+        stats=stats,
+    )
+
+
+def _merged(
+    a: Extraction, b: Extraction, merge: Callable[..., Any], stats: dict[str, int], prefix: str = ""
+) -> tuple[Extraction, dict[str, int]]:
+    analytes, merge_warnings, st = merge(a, b)
+    keys = {x.key for x in analytes}
+    warns = [w for w in a.warnings if w.key is None or w.key in keys or w.code.startswith("missing")]
+    # a value the second reading recovered should not stay reported as missing/implausible
+    warns = [w for w in warns if not (w.key in keys and w.key not in {x.key for x in a.analytes})]
+    stats = {**stats, **{prefix + k: v for k, v in st.items()}}
+    return Extraction(
+        analytes=analytes, context=_merge_context(a.context, b.context), warnings=[*warns, *merge_warnings]
+    ), stats
+
+
+def _ocr_page(
+    page: Page, engine: str, steps: Steps, timings: dict[str, float]
+) -> tuple[list[TextRow], list[TextRow], np.ndarray, PreprocessInfo]:
+    assert page.image is not None
+    t = time.perf_counter()
+    img, pinfo = preprocess(page.image, steps)
+    _add(timings, "preprocess", time.perf_counter() - t)
+    for k, v in pinfo.timings.items():
+        _add(timings, f"preprocess.{k}", v)
+    reader = RapidOcrEngine() if engine == "rapidocr" else TesseractEngine()
+    t = time.perf_counter()
+    words = reader.read(img)
+    if steps.orientation and upright_score(words) < RETRY_BELOW:
+        flipped = cv2.rotate(img, cv2.ROTATE_180)
+        words_f = reader.read(flipped)
+        if upright_score(words_f) > upright_score(words) + 0.05:
+            img, words = flipped, words_f
+            pinfo.rotation = (pinfo.rotation + 180) % 360
+    rows = build_rows(words, page=page.index)
+    _add(timings, f"ocr.{reader.name}", time.perf_counter() - t)
+    rows_b: list[TextRow] = rows
+    if engine == "combined":
+        from fhir_gateway.ocr.combine import orphan_rows, reread_rows
+        from mappings.extract import extract_report
+
+        t = time.perf_counter()
+        orphans = orphan_rows(rows, extract_report(rows))  # a few ms: pure text work
+        rows_b = reread_rows(img, rows, RapidOcrEngine(), whole=orphans)
+        _add(timings, "ocr.rapidocr-crosscheck", time.perf_counter() - t)
+    return rows, rows_b, img, pinfo
+
+
+def _add(timings: dict[str, float], key: str, seconds: float) -> None:
+    timings[key] = timings.get(key, 0.0) + seconds
+
+
+def _merge_context(a: HeaderContext, b: HeaderContext) -> HeaderContext:
+    import dataclasses
+
+    filled = {
+        f.name: getattr(b, f.name)
+        for f in dataclasses.fields(a)
+        if getattr(a, f.name) is None and getattr(b, f.name) is not None
+    }
+    return dataclasses.replace(a, **filled) if filled else a

@@ -1,0 +1,72 @@
+"""Rows and cells from word boxes (no OCR involved)."""
+
+from __future__ import annotations
+
+from fhir_gateway.ocr.layout import build_rows
+from mappings.rows import Word
+
+
+def _line(y: int, items: list[tuple[int, str]], h: int = 20, dy_per_px: float = 0.0) -> list[Word]:
+    out = []
+    for x, text in items:
+        w = 12 * len(text)
+        yy = y + int(x * dy_per_px)
+        out.append(Word(text, 0.9, x, yy, x + w, yy + h))
+    return out
+
+
+def test_grid_row_cells() -> None:
+    words = _line(
+        100,
+        [
+            (40, "Hemoglobin"),
+            (400, "11.2"),
+            (500, "L"),
+            (600, "g/dL"),
+            (800, "13.0"),
+            (860, "-"),
+            (880, "17.0"),
+        ],
+    )
+    (row,) = build_rows(words)
+    assert row.cells == ("Hemoglobin", "11.2", "L", "g/dL", "13.0 - 17.0")
+
+
+def test_rows_follow_slight_skew_and_keep_order() -> None:
+    # 1.5 % slope: over 900 px the baseline drifts more than half a line height
+    words = _line(100, [(40, "Hb"), (300, "13.5"), (600, "g/dL"), (900, "12-16")], dy_per_px=0.015)
+    words += _line(140, [(40, "MCV"), (300, "85.0"), (600, "fL"), (900, "80-100")], dy_per_px=0.015)
+    rows = build_rows(words)
+    assert [r.cells[0] for r in rows] == ["Hb", "MCV"]
+    assert rows[0].cells[-1] == "12-16" and rows[1].cells[-1] == "80-100"
+
+
+def test_two_analyte_columns_are_split() -> None:
+    words = _line(
+        100, [(40, "Hemoglobin"), (300, "13.5"), (380, "g/dL"), (700, "MCV"), (900, "85.0"), (980, "fL")]
+    )
+    rows = build_rows(words)
+    assert [r.cells for r in rows] == [("Hemoglobin", "13.5", "g/dL"), ("MCV", "85.0", "fL")]
+
+
+def test_unit_column_is_not_mistaken_for_a_second_analyte() -> None:
+    words = _line(100, [(40, "Platelet"), (140, "Count"), (400, "250"), (600, "10^3/uL"), (800, "150-410")])
+    (row,) = build_rows(words)
+    assert row.cells == ("Platelet Count", "250", "10^3/uL", "150-410")
+
+
+def test_header_pairs_become_separate_cells() -> None:
+    words = _line(
+        50,
+        [
+            (40, "Age/Sex:"),
+            (150, "34"),
+            (190, "Y"),
+            (215, "/"),
+            (235, "F"),
+            (700, "Collected:"),
+            (828, "01/02/2025"),
+        ],
+    )
+    (row,) = build_rows(words)
+    assert row.cells == ("Age/Sex: 34 Y / F", "Collected: 01/02/2025")

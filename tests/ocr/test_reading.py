@@ -1,0 +1,90 @@
+"""End to end: generated reports with known values through `read_report`.
+
+A small fixed sample keeps the run short; `bench/ocr_accuracy.py` measures the same on hundreds.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from bench.ocr_accuracy import score
+from bench.synthetic_reports import generate
+from fhir_gateway.ocr import ReportReading, read_report
+from fhir_gateway.ocr.preprocess import preprocess
+
+
+def _found(rr: ReportReading) -> list[tuple[str, float, bool]]:
+    return [(a.key, a.value_canonical, a.status == "uncertain") for a in rr.analytes]
+
+
+def test_text_layer_pdf_reads_every_value_exactly() -> None:
+    rep = generate(21, degraded=False, layout="grid_flags", units="indian")
+    rr = read_report(rep.to_pdf_bytes(text_layer=True), "application/pdf", engine="tesseract")
+    s = score(rep.truth, _found(rr))
+    assert s.correct == s.truth and s.wrong == 0
+    assert "ocr.tesseract" not in rr.timings  # no OCR for a born-digital PDF
+    assert rr.context.sex == rep.sex
+
+
+@pytest.mark.parametrize(
+    ("seed", "layout", "units", "degradations"),
+    [
+        (31, "grid", "us", ()),
+        (32, "dotted", "indian", ("skew",)),
+        (33, "two_column", "si", ("noise",)),
+        (34, "grid_methods", "us", ("rotate180",)),
+    ],
+)
+def test_generated_images_tesseract(
+    seed: int, layout: str, units: str, degradations: tuple[str, ...]
+) -> None:
+    rep = generate(seed, layout=layout, units=units, degradations=degradations)
+    rr = read_report(rep.to_image_bytes("PNG"), "image/png", engine="tesseract")
+    s = score(rep.truth, _found(rr))
+    assert s.correct / s.truth >= 0.85, (s.missed_keys, s.wrong_keys)
+    assert s.wrong == 0, s.wrong_keys  # a wrong number is worse than a missing one
+
+
+def test_combined_on_a_photo() -> None:
+    rep = generate(35, layout="grid", units="us", degradations=("photo",))
+    rr = read_report(rep.to_image_bytes("JPEG"), "image/jpeg", engine="combined")
+    s = score(rep.truth, _found(rr))
+    assert s.correct / s.truth >= 0.9, (s.missed_keys, s.wrong_keys)
+    assert s.wrong == 0, s.wrong_keys
+    assert rr.engine == "combined" and rr.timings["total"] > 0
+
+
+@pytest.mark.parametrize(("degradation", "expected"), [("rotate90", 270), ("rotate270", 90)])
+def test_quarter_turns_are_detected(degradation: str, expected: int) -> None:
+    # PIL's rotate(90) turns counter-clockwise; undoing it takes 270 degrees clockwise
+    rep = generate(36, layout="grid", degradations=(degradation,))
+    page = rep.degraded_pages()[0]
+    import numpy as np
+
+    img, info = preprocess(np.asarray(page))
+    assert info.rotation in (expected, (expected + 180) % 360)  # 0/180 is settled by the reader
+    assert img.shape[0] > img.shape[1]  # portrait again
+
+
+def test_upside_down_page_is_turned_and_reported() -> None:
+    rep = generate(37, layout="colon", units="us", degradations=("rotate180",))
+    rr = read_report(rep.to_image_bytes("PNG"), "image/png", engine="tesseract")
+    assert rr.pages[0].rotation == 180
+    assert any(w.code == "page-rotated" for w in rr.warnings)
+    s = score(rep.truth, _found(rr))
+    assert s.correct / s.truth >= 0.85
+
+
+def test_multipage_tiff_merges_pages() -> None:
+    rep = generate(38, layout="grid", units="us", degradations=())
+    page = rep.degraded_pages()[0]
+    import io
+
+    buf = io.BytesIO()
+    top = page.crop((0, 0, page.width, page.height // 2))
+    bottom = page.crop((0, page.height // 2, page.width, page.height))
+    top.save(buf, format="TIFF", save_all=True, append_images=[bottom])
+    rr = read_report(buf.getvalue(), "image/tiff", engine="tesseract")
+    assert len(rr.pages) == 2
+    s = score(rep.truth, _found(rr))
+    assert s.correct / s.truth >= 0.85 and s.wrong == 0
