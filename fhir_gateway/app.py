@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from fhir_gateway import __version__
 from fhir_gateway.api.analyze_routes import router as analyze_router
+from fhir_gateway.api.audit_routes import router as audit_router
 from fhir_gateway.api.errors import install_error_handlers
 from fhir_gateway.api.fhir_routes import router as fhir_router
 from fhir_gateway.api.middleware import install_middleware
@@ -57,6 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse({"status": "ok", "version": __version__})
 
     app.include_router(analyze_router)  # before the generic routes: '$analyze' is not a type
+    app.include_router(audit_router)
     app.include_router(fhir_router)
     app.include_router(plain_router)
     return app

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
+from audit import Interaction
 from fhir_gateway.analysis.inputs import (
     DOCUMENT_TYPES,
     AnalyzeInput,
@@ -21,6 +22,7 @@ from fhir_gateway.analysis.inputs import (
 from fhir_gateway.api.body import JSON_TYPES, read_fhir_json, read_limited
 from fhir_gateway.api.dependencies import request_context, runtime
 from fhir_gateway.api.responses import FhirJSONResponse
+from fhir_gateway.auditing import AuditScope, open_scope
 from fhir_gateway.fhir.outcome import FhirError
 from fhir_gateway.operations import analyze as analyze_op
 from fhir_gateway.operations import read as read_op
@@ -68,7 +70,9 @@ async def read_input(request: Request) -> AnalyzeInput:
     return _query_options(request, inp)
 
 
-async def run_analysis(rt: Runtime, ctx: RequestContext, inp: AnalyzeInput) -> analyze_op.AnalyzeResult:
+async def run_analysis(
+    rt: Runtime, ctx: RequestContext, inp: AnalyzeInput, scope: AuditScope | None
+) -> analyze_op.AnalyzeResult:
     """Authorise first (no OCR work for callers who may not store results), read, then persist."""
     for rtype in ("Observation", "DiagnosticReport", "RiskAssessment"):
         authorize(ctx, rtype, "c")
@@ -90,22 +94,30 @@ async def run_analysis(rt: Runtime, ctx: RequestContext, inp: AnalyzeInput) -> a
         document = None
 
     def persist() -> analyze_op.AnalyzeResult:
-        with rt.unit_of_work() as session:
-            return analyze_op.analyze(rt.store(session), ctx, inp, reading, document_bytes=document)
+        with rt.unit_of_work(audit=scope) as session:
+            result = analyze_op.analyze(rt.store(session), ctx, inp, reading, document_bytes=document)
+            if scope is not None:
+                scope.resource_type, scope.resource_id = "DiagnosticReport", result.analysis_id
+                scope.patient = f"Patient/{result.patient_id}"
+            return result
 
     return await run_in_threadpool(persist)
 
 
 @router.post("/$analyze", summary="Analyze a CBC report (document, raw bytes, Bundle or Parameters)")
 async def analyze(request: Request) -> FhirJSONResponse:
+    scope = open_scope(request, Interaction.OPERATION, "DiagnosticReport", operation="$analyze")
     ctx = request_context(request)
     inp = await read_input(request)
-    result = await run_analysis(runtime(request), ctx, inp)
+    result = await run_analysis(runtime(request), ctx, inp, scope)
     return FhirJSONResponse(result.bundle)
 
 
 @router.post("/DocumentReference/{doc_id}/$analyze", summary="Re-analyze a stored DocumentReference")
 async def analyze_stored(doc_id: str, request: Request) -> FhirJSONResponse:
+    scope = open_scope(
+        request, Interaction.OPERATION, "DocumentReference", resource_id=doc_id, operation="$analyze"
+    )
     ctx = request_context(request)
     rt = runtime(request)
 
@@ -115,5 +127,5 @@ async def analyze_stored(doc_id: str, request: Request) -> FhirJSONResponse:
 
     doc = await run_in_threadpool(load)
     inp = _query_options(request, AnalyzeInput(document_from_reference(doc, stored_id=doc_id)))
-    result = await run_analysis(rt, ctx, inp)
+    result = await run_analysis(rt, ctx, inp, scope)
     return FhirJSONResponse(result.bundle)

@@ -6,6 +6,7 @@ import uuid
 
 from fastapi import Request
 
+from fhir_gateway.auditing import current_scope
 from fhir_gateway.fhir.outcome import FhirError
 from fhir_gateway.operations.context import RequestContext
 from fhir_gateway.runtime import Runtime
@@ -45,6 +46,9 @@ def authenticate(request: Request) -> Principal:
 
 def request_context(request: Request) -> RequestContext:
     principal = authenticate(request)
+    scope = current_scope(request)
+    if scope is not None:
+        scope.principal = principal
     return RequestContext(
         principal=principal,
         base_url=base_url(request),

@@ -6,9 +6,11 @@ import logging
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fhir_gateway.api.responses import FhirJSONResponse
+from fhir_gateway.auditing import append_failure, current_scope
 from fhir_gateway.fhir.outcome import FhirError, Issue, operation_outcome
 
 log = logging.getLogger("fhir_gateway.errors")
@@ -23,13 +25,23 @@ _HTTP_CODES = {
 }
 
 
+def _audit_failure(request: Request, status: int, reason: str) -> None:
+    scope = current_scope(request)
+    runtime = getattr(request.app.state, "runtime", None)
+    if scope is None or runtime is None:
+        return  # not an audited route (e.g. an unknown URL)
+    append_failure(runtime.engine.begin, scope, runtime.audit_keys, status, reason)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(FhirError)
-    async def fhir_error(_request: Request, exc: FhirError) -> FhirJSONResponse:
+    async def fhir_error(request: Request, exc: FhirError) -> FhirJSONResponse:
+        await run_in_threadpool(_audit_failure, request, exc.status, exc.diagnostics[:300])
         return FhirJSONResponse(exc.outcome(), status_code=exc.status, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
-    async def validation_error(_request: Request, exc: RequestValidationError) -> FhirJSONResponse:
+    async def validation_error(request: Request, exc: RequestValidationError) -> FhirJSONResponse:
+        await run_in_threadpool(_audit_failure, request, 400, "request did not match the API schema")
         issues = [
             Issue("invalid", f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}") for e in exc.errors()[:20]
         ]
@@ -47,6 +59,7 @@ def install_error_handlers(app: FastAPI) -> None:
     async def unexpected(request: Request, exc: Exception) -> FhirJSONResponse:
         # Log the type and route only: exception text can quote request data (PHI).
         log.error("unhandled %s on %s %s", type(exc).__name__, request.method, request.url.path)
+        await run_in_threadpool(_audit_failure, request, 500, f"internal error ({type(exc).__name__})")
         return FhirJSONResponse(
             operation_outcome([Issue("exception", "internal error; the request was not applied")]),
             status_code=500,

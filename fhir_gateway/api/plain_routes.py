@@ -9,9 +9,11 @@ from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from audit import Interaction
 from fhir_gateway.analysis.inputs import AnalyzeInput, document_from_bytes, media_type
 from fhir_gateway.api.analyze_routes import run_analysis
 from fhir_gateway.api.dependencies import request_context, runtime
+from fhir_gateway.auditing import AuditScope, append_success, open_scope
 from fhir_gateway.fhir.builders.diagnostic_report import conclusion_text
 from fhir_gateway.fhir.builders.risk_assessment import qualitative, rationale, recommendation
 from fhir_gateway.fhir.outcome import FhirError
@@ -34,6 +36,13 @@ from mappings.canonical import CANONICAL_UNITS, CanonicalCBC, PatientContext
 from models import assess
 
 router = APIRouter(tags=["plain JSON"])
+
+
+def _audit_only(rt: Runtime, scope: AuditScope) -> None:
+    with rt.engine.begin() as conn:
+        append_success(conn, scope, rt.audit_keys)
+    scope.recorded = True
+
 
 UPLOAD_DOC = {
     "requestBody": {
@@ -73,6 +82,7 @@ def _load_result(store: ResourceStore, ctx: RequestContext, analysis_id: str) ->
     summary="Upload a report file; returns its analytes, assessment and warnings",
 )
 async def upload(request: Request) -> ResultOut:
+    scope = open_scope(request, Interaction.OPERATION, "DiagnosticReport", operation="$analyze")
     ctx = request_context(request)
     rt: Runtime = runtime(request)
     limit = rt.settings.max_body_bytes
@@ -102,7 +112,7 @@ async def upload(request: Request) -> ResultOut:
         pregnant=None if pregnant is None else pregnant == "true",
         trimester=int(trimester) if isinstance(trimester, str) else None,
     )
-    result = await run_analysis(rt, ctx, inp)
+    result = await run_analysis(rt, ctx, inp, scope)
 
     def load() -> ResultOut:
         with rt.unit_of_work() as session:
@@ -113,6 +123,7 @@ async def upload(request: Request) -> ResultOut:
 
 @router.post("/predict", response_model=AssessmentOut, summary="Interpret CBC values (nothing is stored)")
 async def predict(request: Request, body: PredictIn) -> AssessmentOut:
+    scope = open_scope(request, Interaction.OPERATION, "RiskAssessment", operation="predict")
     ctx = request_context(request)
     authorize(ctx, "RiskAssessment", "r")
     unknown = sorted(set(body.values) - set(CANONICAL_UNITS))
@@ -123,6 +134,8 @@ async def predict(request: Request, body: PredictIn) -> AssessmentOut:
         CanonicalCBC(body.values),
         PatientContext(sex=sex, age_years=body.age, pregnant=body.pregnant, trimester=body.trimester),
     )  # type: ignore[arg-type]
+    # Nothing is stored, but the interaction is still audited, in a transaction of its own.
+    await run_in_threadpool(_audit_only, runtime(request), scope)
     return AssessmentOut(
         conclusion=conclusion_text(a),
         predictions=[
@@ -153,12 +166,15 @@ async def predict(request: Request, body: PredictIn) -> AssessmentOut:
 
 @router.get("/results/{analysis_id}", response_model=ResultOut, summary="One stored analysis")
 async def results(analysis_id: str, request: Request) -> ResultOut:
+    scope = open_scope(request, Interaction.READ, "DiagnosticReport", resource_id=analysis_id)
     ctx = request_context(request)
     rt = runtime(request)
 
     def load() -> ResultOut:
-        with rt.unit_of_work() as session:
-            return _load_result(rt.store(session), ctx, analysis_id)
+        with rt.unit_of_work(audit=scope) as session:
+            out = _load_result(rt.store(session), ctx, analysis_id)
+            scope.patient = f"Patient/{out.patient_id}"
+            return out
 
     return await run_in_threadpool(load)
 
@@ -170,6 +186,13 @@ async def history(
     count: int = Query(20, ge=1, le=200),
     offset: int = Query(0, ge=0, le=1_000_000),
 ) -> HistoryOut:
+    scope = open_scope(
+        request,
+        Interaction.SEARCH_TYPE,
+        "DiagnosticReport",
+        patient=patient,
+        query=f"patient={patient}&count={count}&offset={offset}",
+    )
     ctx = request_context(request)
     authorize(ctx, "DiagnosticReport", "s")
     if not ID_PATTERN.match(patient):
@@ -187,7 +210,7 @@ async def history(
     )
 
     def load() -> HistoryOut:
-        with rt.unit_of_work() as session:
+        with rt.unit_of_work(audit=scope) as session:
             found, total = rt.store(session).search(query)
         items = [
             HistoryItem(

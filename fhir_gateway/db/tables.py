@@ -22,6 +22,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from audit import define_audit_tables
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -75,3 +77,8 @@ class SearchToken(Base):
     code: Mapped[str] = mapped_column(String(255))
 
     resource: Mapped[ResourceVersion] = relationship(back_populates="tokens")
+
+
+# The audit trail's tables live in the same database (and metadata, hence migrations), so an
+# audit record commits in the same transaction as the change it describes.
+AUDIT_TABLES = define_audit_tables(Base.metadata)

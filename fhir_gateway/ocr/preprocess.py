@@ -23,7 +23,7 @@ class Steps:
     page_detect: bool = True
     orientation: bool = True
     deskew: bool = True
-    flatten: bool = True
+    flatten: bool = False
     rescale: bool = True
     leaders: bool = True
     rules: bool = True
@@ -75,15 +75,18 @@ def preprocess(gray: np.ndarray, steps: Steps = DEFAULT_STEPS) -> tuple[np.ndarr
         info.skew = timed("deskew", lambda: estimate_skew(img))
         if abs(info.skew) >= 0.3:
             img = timed("deskew", lambda: rotate_bound(img, info.skew))
-    if steps.flatten:
-        img = timed("flatten", lambda: flatten_illumination(img))
-    if steps.rescale or steps.leaders:
-        info.text_px = timed("rescale", lambda: text_height(img))
-    speckled = steps.denoise and timed("denoise", lambda: is_speckled(img))
+    # The flattened page drives every measurement and mask below (Otsu needs even lighting);
+    # whether OCR sees it too is `steps.flatten` (the benchmark says Tesseract reads shaded
+    # photos better unflattened, see the issue's closing note).
+    flat = timed("flatten", lambda: flatten_illumination(img))
+    info.text_px = timed("rescale", lambda: text_height(flat))
+    speckled = steps.denoise and timed("denoise", lambda: is_speckled(flat))
+    if steps.flatten or (speckled and steps.binarize_noisy):
+        img = flat  # a noisy page is binarised below, which needs the even lighting
     if steps.rules and info.text_px:
-        img = timed("rules", lambda: remove_rules(img, info.text_px))
+        img = timed("rules", lambda: remove_rules(img, info.text_px, mask_from=flat))
     if steps.leaders and info.text_px:
-        img = timed("leaders", lambda: remove_leaders(img, info.text_px))
+        img = timed("leaders", lambda: remove_leaders(img, info.text_px, mask_from=flat))
     small_text = (info.text_px or 0) < 14
     if speckled and not small_text:
         # before upscaling, while specks are still one or two pixels
@@ -229,11 +232,12 @@ def text_height(gray: np.ndarray) -> float | None:
     return float(np.median(hk)) if hk.size else None
 
 
-def remove_leaders(gray: np.ndarray, text_px: float) -> np.ndarray:
+def remove_leaders(gray: np.ndarray, text_px: float, mask_from: np.ndarray | None = None) -> np.ndarray:
     """White out dotted leader lines ("Haemoglobin ........ 13.5"): Tesseract turns them into
     garbage words that swallow the neighbouring value. A decimal point survives because it has
     digits, not dots, on both sides."""
-    _, mask = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    src = gray if mask_from is None else mask_from
+    _, mask = cv2.threshold(src, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
     n, labels, stats, cents = cv2.connectedComponentsWithStats(mask, connectivity=8)
     if n < 4:
         return gray
@@ -277,10 +281,11 @@ def is_speckled(gray: np.ndarray) -> bool:
     return specks > 2e-4 * gray.size
 
 
-def remove_rules(gray: np.ndarray, text_px: float) -> np.ndarray:
+def remove_rules(gray: np.ndarray, text_px: float, mask_from: np.ndarray | None = None) -> np.ndarray:
     """White out long horizontal and vertical table rules: Tesseract reads them, or their
     broken remains on a noisy scan, as "_", "|" or garbage glued to the cells."""
-    _, mask = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    src = gray if mask_from is None else mask_from
+    _, mask = cv2.threshold(src, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
     span = max(25, int(6 * text_px))
     horiz = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (span, 1)))
     vert = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, span)))

@@ -1,0 +1,156 @@
+"""What is encrypted and what is MACed — the one place both writer and verifier take it from.
+
+Row MAC = HMAC-SHA256(mac_key, tag ‖ prev_mac ‖ seq ‖ lane ‖ position ‖ every other stored
+column), each field length-prefixed so no two different rows encode to the same bytes. Covering
+every column (search columns, key version, nonce, ciphertext) means any edit, including to a
+plaintext index, breaks that row's MAC; covering prev_mac and the row's place means deletion,
+insertion and reordering break it too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import struct
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from audit.keys import AuditKeys, IndexKind
+from audit.record import AuditRecord, format_instant
+
+GENESIS_MAC = bytes(32)  # the "previous MAC" of position 1 in every lane
+NONCE_BYTES = 12
+_ROW_TAG = b"cbc-audit-row/v1"
+_HEAD_TAG = b"cbc-audit-head/v1"
+_AAD_TAG = b"cbc-audit-body/v1"
+_NONE = b"\xff\xff\xff\xff"  # a length no real field can have, so None differs from ""
+
+
+class DecryptError(Exception):
+    """The ciphertext did not authenticate under its key version, sequence number and key."""
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """Where a row sits: its global sequence number and its position in its lane's chain."""
+
+    seq: int
+    lane: int
+    position: int
+
+
+@dataclass(frozen=True, slots=True)
+class SearchColumns:
+    """The plaintext part of a row, derived from a record; nothing here is PHI."""
+
+    recorded_at: datetime
+    action: str
+    interaction: str
+    outcome: int
+    http_status: int | None
+    resource_type: str | None
+    agent_role: str | None
+    agent_index: str | None
+    patient_index: str | None
+    entity_index: str | None
+
+    @classmethod
+    def of(cls, record: AuditRecord, keys: AuditKeys) -> SearchColumns:
+        def index(kind: IndexKind, value: str | None) -> str | None:
+            return keys.blind_index(kind, value) if value else None
+
+        return cls(
+            recorded_at=record.recorded,
+            action=record.action.value,
+            interaction=record.interaction.value,
+            outcome=int(record.outcome),
+            http_status=record.http_status,
+            resource_type=record.resource_type,
+            agent_role=record.agent_role,
+            agent_index=index(IndexKind.AGENT, record.agent_sub),
+            patient_index=index(IndexKind.PATIENT, record.patient),
+            entity_index=index(IndexKind.ENTITY, record.entity_reference),
+        )
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> SearchColumns:
+        return cls(**{name: row[name] for name in cls.__slots__})
+
+    def as_dict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__slots__}
+
+
+def _field(value: bytes | str | int | None) -> bytes:
+    if value is None:
+        return _NONE
+    if isinstance(value, int):
+        value = str(value).encode()
+    elif isinstance(value, str):
+        value = value.encode()
+    return struct.pack(">I", len(value)) + value
+
+
+def row_mac(
+    mac_key: bytes,
+    prev_mac: bytes,
+    place: Place,
+    columns: SearchColumns,
+    key_version: int,
+    nonce: bytes,
+    ciphertext: bytes,
+) -> bytes:
+    parts = [
+        _ROW_TAG,
+        _field(prev_mac),
+        _field(place.seq),
+        _field(place.lane),
+        _field(place.position),
+        _field(format_instant(columns.recorded_at)),
+        _field(columns.action),
+        _field(columns.interaction),
+        _field(columns.outcome),
+        _field(columns.http_status),
+        _field(columns.resource_type),
+        _field(columns.agent_role),
+        _field(columns.agent_index),
+        _field(columns.patient_index),
+        _field(columns.entity_index),
+        _field(key_version),
+        _field(nonce),
+        _field(ciphertext),
+    ]
+    return hmac.new(mac_key, b"".join(parts), hashlib.sha256).digest()
+
+
+def head_mac(mac_key: bytes, lane: int, last_position: int, last_mac: bytes) -> bytes:
+    message = _HEAD_TAG + _field(lane) + _field(last_position) + _field(last_mac)
+    return hmac.new(mac_key, message, hashlib.sha256).digest()
+
+
+def _aad(seq: int, key_version: int) -> bytes:
+    # Binding the body to its sequence number means a ciphertext moved to another row no longer
+    # decrypts, independently of the MAC check.
+    return _AAD_TAG + struct.pack(">QI", seq, key_version)
+
+
+def seal(record: AuditRecord, seq: int, keys: AuditKeys) -> tuple[int, bytes, bytes]:
+    """Encrypt under the current key: (key_version, nonce, ciphertext)."""
+    version = keys.current_version
+    nonce = os.urandom(NONCE_BYTES)  # random 96-bit nonces: fine far below 2^32 records per key
+    ciphertext = AESGCM(keys.current_key).encrypt(nonce, record.to_json_bytes(), _aad(seq, version))
+    return version, nonce, ciphertext
+
+
+def open_sealed(seq: int, key_version: int, nonce: bytes, ciphertext: bytes, keys: AuditKeys) -> AuditRecord:
+    key = keys.encryption_key(key_version)
+    try:
+        plaintext = AESGCM(key).decrypt(nonce, ciphertext, _aad(seq, key_version))
+    except InvalidTag:
+        raise DecryptError(f"audit record {seq} failed authentication") from None
+    return AuditRecord.from_json_bytes(plaintext)

@@ -1,0 +1,191 @@
+"""The audit record: one typed value per audited interaction, and its JSON body.
+
+The JSON body is what gets encrypted, so every field may carry PHI-adjacent data (patient
+references, search queries). Only the derived, non-identifying columns in `audit.schema` are
+stored in the clear.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, fields
+from datetime import UTC, datetime
+from enum import IntEnum, StrEnum
+from typing import Any
+
+BODY_FORMAT = 1  # bump when the JSON body changes incompatibly; readers dispatch on it
+
+
+class Action(StrEnum):
+    """FHIR AuditEvent.action (http://hl7.org/fhir/audit-event-action)."""
+
+    CREATE = "C"
+    READ = "R"
+    UPDATE = "U"
+    DELETE = "D"
+    EXECUTE = "E"
+
+
+class Outcome(IntEnum):
+    """FHIR AuditEvent.outcome (http://hl7.org/fhir/audit-event-outcome)."""
+
+    SUCCESS = 0
+    MINOR_FAILURE = 4  # the request was refused or found nothing: 401, 403, 404, 4xx
+    SERIOUS_FAILURE = 8  # the server failed: 5xx
+    MAJOR_FAILURE = 12  # the service became unavailable
+
+
+class Interaction(StrEnum):
+    """What was attempted. All but LOGIN are codes of http://hl7.org/fhir/restful-interaction."""
+
+    CREATE = "create"
+    READ = "read"
+    VREAD = "vread"
+    UPDATE = "update"
+    PATCH = "patch"
+    DELETE = "delete"
+    HISTORY_INSTANCE = "history-instance"
+    HISTORY_TYPE = "history-type"
+    SEARCH_TYPE = "search-type"
+    SEARCH_SYSTEM = "search-system"
+    CAPABILITIES = "capabilities"
+    OPERATION = "operation"  # e.g. $analyze; the name goes in AuditRecord.operation
+    TRANSACTION = "transaction"
+    BATCH = "batch"
+    LOGIN = "login"  # bearer-token authentication; audited on failure (401)
+
+
+_ACTION_OF: dict[Interaction, Action] = {
+    Interaction.CREATE: Action.CREATE,
+    Interaction.READ: Action.READ,
+    Interaction.VREAD: Action.READ,
+    Interaction.HISTORY_INSTANCE: Action.READ,
+    Interaction.HISTORY_TYPE: Action.READ,
+    Interaction.CAPABILITIES: Action.READ,
+    Interaction.UPDATE: Action.UPDATE,
+    Interaction.PATCH: Action.UPDATE,
+    Interaction.DELETE: Action.DELETE,
+    # BALP codes searches as Execute: the server runs a query rather than returning one known object.
+    Interaction.SEARCH_TYPE: Action.EXECUTE,
+    Interaction.SEARCH_SYSTEM: Action.EXECUTE,
+    Interaction.OPERATION: Action.EXECUTE,
+    Interaction.TRANSACTION: Action.EXECUTE,
+    Interaction.BATCH: Action.EXECUTE,
+    Interaction.LOGIN: Action.EXECUTE,
+}
+
+
+def action_for(interaction: Interaction) -> Action:
+    return _ACTION_OF[interaction]
+
+
+def outcome_for_status(http_status: int) -> Outcome:
+    if http_status < 400:
+        return Outcome.SUCCESS
+    if http_status < 500:
+        return Outcome.MINOR_FAILURE
+    return Outcome.SERIOUS_FAILURE
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def normalize_reference(value: str, default_type: str) -> str:
+    """`123` → `Patient/123`; absolute or typed references are kept, so lookups hash one form."""
+    value = value.strip()
+    if "/" in value:
+        # Keep only the last Type/id pair of e.g. https://host/fhir/Patient/123/_history/2.
+        parts = [p for p in value.split("/_history/")[0].split("/") if p]
+        return "/".join(parts[-2:])
+    return f"{default_type}/{value}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AuditRecord:
+    """Who did what to which resource of which patient, when, from where, and how it ended.
+
+    Never put clinical values here: the record becomes an AuditEvent shown to auditors, who
+    must see who/what/when and nothing clinical. `outcome_description` is free text — keep it
+    to a reason such as "token expired", never a message that echoes request content.
+    """
+
+    action: Action
+    interaction: Interaction
+    outcome: Outcome
+    recorded: datetime = field(default_factory=utc_now)
+    http_status: int | None = None
+    agent_sub: str | None = None  # None when the token was missing or did not verify
+    agent_role: str | None = None
+    client_id: str | None = None
+    source_address: str | None = None
+    request_id: str | None = None
+    resource_type: str | None = None
+    resource_id: str | None = None
+    version_id: str | None = None
+    patient: str | None = None  # "Patient/123"; PHI, hence only encrypted + blind-indexed
+    operation: str | None = None  # "$analyze"
+    query: str | None = None  # search query string; may hold identifiers, so encrypted only
+    outcome_description: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.recorded.tzinfo is None:
+            raise ValueError("AuditRecord.recorded must be timezone-aware")
+        # Coerce plain strings/ints from callers into the enums, so equality and JSON are stable.
+        object.__setattr__(self, "action", Action(self.action))
+        object.__setattr__(self, "interaction", Interaction(self.interaction))
+        object.__setattr__(self, "outcome", Outcome(self.outcome))
+        object.__setattr__(self, "recorded", self.recorded.astimezone(UTC))
+        if self.patient is not None:
+            object.__setattr__(self, "patient", normalize_reference(self.patient, "Patient"))
+
+    @classmethod
+    def from_http(cls, interaction: Interaction | str, http_status: int, **details: Any) -> AuditRecord:
+        """Derive action and outcome the usual way; the service calls this once per request."""
+        interaction = Interaction(interaction)
+        return cls(
+            action=action_for(interaction),
+            interaction=interaction,
+            outcome=outcome_for_status(http_status),
+            http_status=http_status,
+            **details,
+        )
+
+    @property
+    def entity_reference(self) -> str | None:
+        """`Type/id` of the resource acted on, when there is one."""
+        if self.resource_type and self.resource_id:
+            return f"{self.resource_type}/{self.resource_id}"
+        return None
+
+    def to_json_bytes(self) -> bytes:
+        body: dict[str, Any] = {"format": BODY_FORMAT}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value is None:
+                continue
+            if isinstance(value, datetime):
+                value = format_instant(value)
+            elif isinstance(value, IntEnum):
+                value = int(value)
+            elif isinstance(value, StrEnum):
+                value = str(value)
+            body[f.name] = value
+        return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+    @classmethod
+    def from_json_bytes(cls, data: bytes) -> AuditRecord:
+        body = json.loads(data)
+        if body.pop("format", None) != BODY_FORMAT:
+            raise ValueError("unsupported audit record body format")
+        known = {f.name for f in fields(cls)}
+        unknown = set(body) - known
+        if unknown:
+            raise ValueError(f"unknown audit record fields: {sorted(unknown)}")
+        body["recorded"] = datetime.fromisoformat(body["recorded"])
+        return cls(**body)
+
+
+def format_instant(value: datetime) -> str:
+    """One fixed spelling of an instant (UTC, microseconds), used in JSON and in the MAC input."""
+    return value.astimezone(UTC).isoformat(timespec="microseconds")

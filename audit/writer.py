@@ -1,0 +1,188 @@
+"""Append a record to the chain inside the caller's transaction.
+
+Locking: the first statement is an UPDATE of one chain-head row (a lane). On PostgreSQL that
+takes a row lock held until the caller's transaction commits or rolls back, and other writers —
+in any process — take another free lane (`FOR UPDATE SKIP LOCKED`) or wait for this one. On
+SQLite the UPDATE takes the database write lock. Either way the lane position and the previous
+MAC are read under the lock, so each lane's chain stays linear and gap-free, and a rollback
+undoes the head update together with the record: no orphan record, no hole.
+
+Because the lane lock lasts until the caller's commit, append as late in the unit of work as
+possible (just before commit).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    Connection,
+    Insert,
+    ScalarSelect,
+    Update,
+    bindparam,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import ReturningUpdate
+
+from audit.chain import GENESIS_MAC, Place, SearchColumns, head_mac, row_mac, seal
+from audit.keys import AuditKeys
+from audit.record import AuditRecord
+from audit.schema import MAX_LANES, AuditTables
+
+
+@dataclass(frozen=True, slots=True)
+class Appended:
+    seq: int
+    lane: int
+    position: int
+    mac: bytes
+
+
+def append(bind: Connection | Session, record: AuditRecord, keys: AuditKeys, tables: AuditTables) -> Appended:
+    """Encrypt, chain and insert `record` in the transaction already open on `bind`.
+
+    Nothing is committed here. Under PostgreSQL's default READ COMMITTED this never fails for
+    concurrency reasons (a waiting writer re-reads the head); under REPEATABLE READ or
+    SERIALIZABLE a concurrent append to the same lane raises a serialization error and the
+    caller must retry the transaction.
+    """
+    conn = bind.connection() if isinstance(bind, Session) else bind
+    statements = _statements(tables)
+    place, prev_mac = _claim_place(conn, statements, keys, tables)
+    columns = SearchColumns.of(record, keys)
+    key_version, nonce, ciphertext = seal(record, place.seq, keys)
+    mac = row_mac(keys.mac_key, prev_mac, place, columns, key_version, nonce, ciphertext)
+    row = {
+        "seq": place.seq,
+        "lane": place.lane,
+        "position": place.position,
+        "key_version": key_version,
+        "nonce": nonce,
+        "ciphertext": ciphertext,
+        "mac": mac,
+        **columns.as_dict(),
+    }
+    head = {
+        "b_lane": place.lane,
+        "b_last_mac": mac,
+        "b_head_mac": head_mac(keys.mac_key, place.lane, place.position, mac),
+    }
+    if conn.dialect.name == "postgresql":
+        # One round trip for both writes; the lane lock is held meanwhile, so fewer is better.
+        conn.execute(statements.insert_event_and_set_head, {**{f"v_{k}": v for k, v in row.items()}, **head})
+    else:
+        conn.execute(statements.insert_event, row)
+        conn.execute(statements.set_head_mac, head)
+    return Appended(seq=place.seq, lane=place.lane, position=place.position, mac=mac)
+
+
+@dataclass(frozen=True)
+class _Statements:
+    """Statements built once per table set. Rebuilding them per append (and re-deriving their
+    cache keys) cost more CPU than the encryption and MAC together."""
+
+    claim_free_lane: ReturningUpdate[Any]  # PostgreSQL: the lowest lane nobody holds
+    claim_any_lane: ReturningUpdate[Any]  # PostgreSQL: all busy, queue on a random one
+    claim_lowest_lane: ReturningUpdate[Any]  # SQLite and others
+    insert_event: Insert
+    set_head_mac: Update
+    insert_event_and_set_head: Update  # PostgreSQL: both of the above in one statement (a CTE)
+
+
+_STATEMENTS: dict[int, tuple[AuditTables, _Statements]] = {}
+
+
+def _statements(tables: AuditTables) -> _Statements:
+    cached = _STATEMENTS.get(id(tables))
+    if cached is not None and cached[0] is tables:
+        return cached[1]
+    head, events = tables.head, tables.events
+
+    def bump(lane_choice: ScalarSelect[Any]) -> ReturningUpdate[Any]:
+        return (
+            update(head)
+            .where(head.c.lane == lane_choice)
+            .values(last_position=head.c.last_position + 1)
+            # RETURNING gives the new position and the not-yet-updated last_mac in one round trip.
+            .returning(head.c.lane, head.c.last_position, head.c.last_mac)
+        )
+
+    free_lane = select(head.c.lane).order_by(head.c.lane).limit(1).with_for_update(skip_locked=True)
+    random_lane = select(head.c.lane).order_by(func.random()).limit(1)
+    next_seq = tables.seq_generator.next_value().label("seq")
+    set_head_mac = (
+        update(head)
+        .where(head.c.lane == bindparam("b_lane"))
+        .values(last_mac=bindparam("b_last_mac"), head_mac=bindparam("b_head_mac"))
+    )
+    statements = _Statements(
+        claim_free_lane=bump(free_lane.scalar_subquery()).returning(next_seq),
+        claim_any_lane=bump(random_lane.scalar_subquery()).returning(next_seq),
+        # SQLite has no sequences. RETURNING is evaluated after the UPDATE took the database
+        # write lock, so max(seq) + 1 is race-free there and the global sequence is gap-free.
+        claim_lowest_lane=bump(select(func.min(head.c.lane)).scalar_subquery()).returning(
+            select(func.coalesce(func.max(events.c.seq), 0) + 1).scalar_subquery().label("seq")
+        ),
+        insert_event=insert(events),
+        set_head_mac=set_head_mac,
+        insert_event_and_set_head=set_head_mac.add_cte(
+            insert(events).values({c.name: bindparam(f"v_{c.name}") for c in events.c}).cte("new_event")
+        ),
+    )
+    _STATEMENTS[id(tables)] = (tables, statements)
+    return statements
+
+
+def _claim_place(
+    conn: Connection, statements: _Statements, keys: AuditKeys, tables: AuditTables
+) -> tuple[Place, bytes]:
+    """Lock a lane by advancing its head; return the new row's place and the lane's previous MAC."""
+    for _attempt in range(2):
+        if conn.dialect.name == "postgresql":
+            row = conn.execute(statements.claim_free_lane).first()
+            if row is None:
+                row = conn.execute(statements.claim_any_lane).first()
+        else:
+            row = conn.execute(statements.claim_lowest_lane).first()
+        if row is not None:
+            return Place(int(row.seq), int(row.lane), int(row.last_position)), bytes(row.last_mac)
+        ensure_chain_heads(conn, keys, tables)  # no head row yet (first append ever): create lane 0
+    raise RuntimeError("audit chain head could not be created")
+
+
+def ensure_chain_heads(conn: Connection, keys: AuditKeys, tables: AuditTables, lanes: int = 1) -> None:
+    """Create the genesis head rows of lanes 0..lanes-1 that do not exist yet. Idempotent.
+
+    The first append creates lane 0 lazily. A PostgreSQL deployment with concurrent writers
+    calls this at start-up with e.g. lanes=8 (it needs the MAC key, which is why a key-less
+    migration cannot seed the rows). Lanes can be added later but never removed.
+    """
+    if not 1 <= lanes <= MAX_LANES:
+        raise ValueError(f"lanes must be between 1 and {MAX_LANES}")
+    rows = [
+        {
+            "lane": lane,
+            "last_position": 0,
+            "last_mac": GENESIS_MAC,
+            "head_mac": head_mac(keys.mac_key, lane, 0, GENESIS_MAC),
+        }
+        for lane in range(lanes)
+    ]
+    dialect = conn.dialect.name
+    if dialect == "postgresql":
+        conn.execute(pg_insert(tables.head).values(rows).on_conflict_do_nothing(index_elements=["lane"]))
+    elif dialect == "sqlite":
+        conn.execute(sqlite_insert(tables.head).values(rows).on_conflict_do_nothing(index_elements=["lane"]))
+    else:  # elsewhere a concurrent duplicate fails and the caller retries
+        existing = set(conn.execute(select(tables.head.c.lane)).scalars())
+        missing = [row for row in rows if row["lane"] not in existing]
+        if missing:
+            conn.execute(insert(tables.head), missing)
