@@ -1,8 +1,9 @@
 """NDJSON export for a SIEM: one AuditEvent (or one plain record) per line, oldest first.
 
-The "record" format also carries each row's chain MAC. A SIEM that keeps the last exported
-(seq, mac) holds an external anchor: even someone able to rewrite the whole database, head row
-included, cannot make an earlier export disagree without the MAC key.
+The "record" format also carries each row's chain place and MAC. A SIEM that keeps the last
+exported (lane, position, mac) of every lane holds an external anchor: someone able to rewrite
+the whole database, heads included, still cannot make it agree with an earlier export without
+the MAC key.
 """
 
 from __future__ import annotations
@@ -38,7 +39,13 @@ def export_ndjson(
         if fmt == "fhir":
             line: dict[str, Any] = to_audit_event_dict(stored, observer=observer)
         else:
-            line = {"seq": stored.seq, "mac": stored.mac.hex(), **_record_dict(stored.record)}
+            place = {
+                "seq": stored.seq,
+                "lane": stored.lane,
+                "position": stored.position,
+                "mac": stored.mac.hex(),
+            }
+            line = {**place, **_record_dict(stored.record)}
         out.write(json.dumps(line, separators=(",", ":"), ensure_ascii=False))
         out.write("\n")
         written += 1

@@ -117,6 +117,8 @@ class AuditQuery:
 @dataclass(frozen=True, slots=True)
 class StoredRecord:
     seq: int
+    lane: int
+    position: int
     key_version: int
     mac: bytes  # the row's chain MAC; not secret, lets a SIEM anchor what it received
     record: AuditRecord
@@ -211,4 +213,11 @@ def _criteria(query: AuditQuery, keys: AuditKeys, tables: AuditTables) -> list[C
 def _decrypt(row: Row[Any], keys: AuditKeys) -> StoredRecord:
     seq, version = int(row.seq), int(row.key_version)
     record = open_sealed(seq, version, bytes(row.nonce), bytes(row.ciphertext), keys)
-    return StoredRecord(seq=seq, key_version=version, mac=bytes(row.mac), record=record)
+    return StoredRecord(
+        seq=seq,
+        lane=int(row.lane),
+        position=int(row.position),
+        key_version=version,
+        mac=bytes(row.mac),
+        record=record,
+    )

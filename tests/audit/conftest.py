@@ -63,6 +63,13 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[AuditDB]:
 
 
 @pytest.fixture
+def sqlite_db(tmp_path: Path) -> Iterator[AuditDB]:
+    handle = _open("sqlite", tmp_path)
+    yield handle
+    _close(handle)
+
+
+@pytest.fixture
 def pg_db(tmp_path: Path) -> Iterator[AuditDB]:
     if not PG_URL:
         pytest.skip("TEST_DATABASE_URL not set")

@@ -8,7 +8,6 @@ import sys
 import threading
 from pathlib import Path
 
-import pytest
 from sqlalchemy import delete, func, select, update
 
 from audit import append, ensure_chain_heads, verify_chain
@@ -95,11 +94,9 @@ def test_concurrent_processes_keep_the_chain_linear_on_postgresql(pg_db: AuditDB
     _assert_gap_free_valid_chain(pg_db, 160)
 
 
-def test_concurrent_processes_on_sqlite(db: AuditDB, tmp_path: Path) -> None:
-    if db.backend != "sqlite":
-        pytest.skip("PostgreSQL has its own process tests above")
-    _process_writers(db, processes=3, per_process=20, barrier=tmp_path)
-    _assert_gap_free_valid_chain(db, 60)
+def test_concurrent_processes_on_sqlite(sqlite_db: AuditDB, tmp_path: Path) -> None:
+    _process_writers(sqlite_db, processes=3, per_process=20, barrier=tmp_path)
+    _assert_gap_free_valid_chain(sqlite_db, 60)
 
 
 def test_verify_while_writers_are_appending(db: AuditDB) -> None:

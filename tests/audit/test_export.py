@@ -36,6 +36,6 @@ def test_record_ndjson_carries_the_chain_mac_for_anchoring(db: AuditDB) -> None:
     with db.engine.connect() as conn:
         assert export_ndjson(conn, db.keys, db.tables, out, fmt="record") == 6
     rows = [json.loads(line) for line in out.getvalue().splitlines()]
-    assert [r["seq"] for r in rows] == [1, 2, 3, 4, 5, 6]
+    assert [(r["seq"], r["lane"], r["position"]) for r in rows] == [(i, 0, i) for i in range(1, 7)]
     assert all(len(bytes.fromhex(r["mac"])) == 32 for r in rows)
     assert rows[0]["patient"] == "Patient/pat-0" and rows[0]["request_id"] == "req-0"

@@ -30,7 +30,9 @@ BASE: dict[str, Any] = {
 
 def _event(interaction: Interaction | str, status: int = 200, **details: Any) -> dict[str, Any]:
     record = AuditRecord.from_http(interaction, status, **(BASE | details))
-    rendered = to_audit_event_dict(StoredRecord(seq=7, key_version=1, mac=bytes(32), record=record))
+    rendered = to_audit_event_dict(
+        StoredRecord(seq=7, lane=0, position=7, key_version=1, mac=bytes(32), record=record)
+    )
     # Valid R4 (fhir.resources R4B shares R4's AuditEvent) after a JSON round trip.
     AuditEvent.model_validate(json.loads(json.dumps(rendered)))
     return rendered
@@ -126,7 +128,12 @@ def test_request_id_is_an_entity() -> None:
 def test_every_interaction_renders_valid(interaction: Interaction) -> None:
     model = to_audit_event(
         StoredRecord(
-            seq=1, key_version=1, mac=bytes(32), record=AuditRecord.from_http(interaction, 200, recorded=WHEN)
+            seq=1,
+            lane=0,
+            position=1,
+            key_version=1,
+            mac=bytes(32),
+            record=AuditRecord.from_http(interaction, 200, recorded=WHEN),
         )
     )
     assert isinstance(model, AuditEvent) and model.agent and model.source.observer.display

@@ -113,3 +113,35 @@ def test_errors_surface_as_operation_outcomes(server) -> None:
     live, _ = server
     with pytest.raises(AuthorizationError):
         SyncFHIRClient(live.fhir_url, authorization="Bearer nope").resources("Patient").fetch()
+
+
+def test_analyze_document_and_bundle_with_fhirpy(server, fhir_validator: FhirValidator) -> None:
+    """The main job end to end through a real FHIR client: post, then read and search results."""
+    from bench.synthetic_reports import generate
+    from tests.fhir_gateway.analyze_fixtures import THAL_LIKE, cbc_bundle, document_reference
+
+    client = _client(server)
+    report = generate(41, degraded=False, layout="grid", units="us")
+    result = client.execute("$analyze", method="post", data=document_reference(report.to_image_bytes("PNG")))
+    fhir_validator.assert_valid(dict(result))
+    for entry in result["entry"]:
+        fhir_validator.assert_valid(dict(entry["resource"]))
+    dr = next(e["resource"] for e in result["entry"] if e["resource"]["resourceType"] == "DiagnosticReport")
+    pid = dr["subject"]["reference"].split("/")[1]
+
+    hb = client.resources("Observation").search(patient=pid, code="http://loinc.org|718-7").fetch_all()
+    assert len(hb) == 1
+    assert hb[0]["valueQuantity"]["value"] == report.truth["hgb"].value_canonical
+    assert client.resources("RiskAssessment").search(patient=pid).count() == 1
+    doc = client.resources("DocumentReference").search(patient=pid).first()
+    assert doc is not None and doc["content"][0]["attachment"]["contentType"] == "image/png"
+    fetched = client.reference("DiagnosticReport", dr["id"]).to_resource()
+    assert fetched["conclusion"] == dr["conclusion"]
+
+    structured = client.execute(
+        "$analyze", method="post", data=cbc_bundle(THAL_LIKE), params={"subject": f"Patient/{pid}"}
+    )
+    fhir_validator.assert_valid(dict(structured))
+    assert client.resources("DiagnosticReport").search(patient=pid).count() == 2
+    newest = client.resources("DiagnosticReport").search(patient=pid).sort("-_lastUpdated").first()
+    assert newest["id"] != dr["id"]

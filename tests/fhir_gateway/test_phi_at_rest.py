@@ -8,7 +8,7 @@ from sqlalchemy import create_engine, text
 
 from tests.fhir_gateway.conftest import Api, hb_observation, patient
 
-SECRETS = ["Zebulon", "Quixotically", "MRN-778899", "1961-07-23", "Flat 9 Nowhere Lane"]
+SECRETS = ["Zebulon", "Quixotically", "MRN-778899", "1961-07-23", "Flat 9 Nowhere Lane", "13.37"]
 
 
 def _raw_sqlite_bytes(url: str) -> bytes:
@@ -40,7 +40,7 @@ def test_phi_is_not_readable_in_the_database(api: Api) -> None:
         address=[{"line": ["Flat 9 Nowhere Lane"]}],
     )
     pid = api.valid(api.post("/fhir/Patient", p), 201)["id"]
-    obs = hb_observation(pid)
+    obs = hb_observation(pid, value=13.37)
     obs["note"] = [{"text": "patient Zebulon Quixotically reports fatigue"}]
     api.valid(api.post("/fhir/Observation", obs), 201)
     # The data is really there and readable through the API...
