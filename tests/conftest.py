@@ -17,7 +17,7 @@ from fhir_gateway.security.roles import DEFAULT_SCOPES
 from fhir_gateway.security.tokens import mint_token
 from tests.fhir_validation import FhirValidator
 
-TEST_SECRET = "test-secret-" + "x" * 40
+TEST_SECRET = "test-secret-" + "x" * 60
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 BACKENDS = ["sqlite", *(["postgresql"] if PG_URL else [])]
 

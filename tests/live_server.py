@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -29,7 +30,7 @@ class LiveServer:
     def fhir_url(self) -> str:
         return f"{self.base_url}/fhir"
 
-    verify: str | bool = True
+    verify: ssl.SSLContext | bool = True
 
     @classmethod
     def start(
@@ -40,7 +41,7 @@ class LiveServer:
         workers: int = 1,
         extra_args: list[str] | None = None,
         scheme: str = "http",
-        verify: str | bool = True,
+        verify: ssl.SSLContext | bool = True,
     ) -> LiveServer:
         port = free_port()
         env = {

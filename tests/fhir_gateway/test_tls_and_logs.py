@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import logging
+import ssl
 from pathlib import Path
 
 import httpx
@@ -51,6 +52,7 @@ def _self_signed(tmp: Path) -> tuple[Path, Path]:
 
 def test_https_with_hsts(tmp_path: Path) -> None:
     cert, key = _self_signed(tmp_path)
+    trust = ssl.create_default_context(cafile=str(cert))
     data_dir = tmp_path / "var"
     server = LiveServer.start(
         data_dir,
@@ -58,12 +60,12 @@ def test_https_with_hsts(tmp_path: Path) -> None:
         {"GATEWAY_JWT_SECRET": TEST_SECRET},
         extra_args=["--ssl-certfile", str(cert), "--ssl-keyfile", str(key)],
         scheme="https",
-        verify=str(cert),
+        verify=trust,
     )
     try:
         token = make_token(Settings(data_dir=data_dir, jwt_secret=TEST_SECRET), "clinician")
         r = httpx.get(
-            f"{server.base_url}/fhir/Patient", headers={"Authorization": f"Bearer {token}"}, verify=str(cert)
+            f"{server.base_url}/fhir/Patient", headers={"Authorization": f"Bearer {token}"}, verify=trust
         )
         assert r.status_code == 200
         assert r.headers["strict-transport-security"].startswith("max-age=")
