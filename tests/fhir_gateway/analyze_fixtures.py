@@ -6,18 +6,9 @@ import base64
 from typing import Any
 
 from mappings import catalog
+from mappings.canonical import CANONICAL_UNITS
 
-UCUM_FOR = {
-    "hgb": "g/dL",
-    "hct": "%",
-    "rbc": "10*6/uL",
-    "mcv": "fL",
-    "mch": "pg",
-    "mchc": "g/dL",
-    "rdw_cv": "%",
-    "wbc": "10*3/uL",
-    "plt": "10*3/uL",
-}
+UCUM_FOR = CANONICAL_UNITS  # the Bundles send canonical units unless a test says otherwise
 
 # A microcytic, mildly anaemic CBC typical of beta-thalassaemia trait.
 THAL_LIKE = {

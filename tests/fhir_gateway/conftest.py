@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -9,8 +11,9 @@ from fastapi.testclient import TestClient
 
 from fhir_gateway.app import create_app
 from fhir_gateway.config import Settings
-from tests.conftest import make_token
+from tests.conftest import TEST_SECRET, create_pg_database, drop_pg_database, make_token
 from tests.fhir_validation import FhirValidator
+from tests.live_server import LiveServer
 
 
 @dataclass
@@ -93,3 +96,23 @@ def mcv_observation(
     obs["code"] = {"coding": [{"system": "http://loinc.org", "code": "787-2"}]}
     obs["valueQuantity"] = {"value": value, "unit": "fL", "system": "http://unitsofmeasure.org", "code": "fL"}
     return obs
+
+
+@contextmanager
+def live_gateway(
+    backend: str, data_dir: Path, pg_server_url: str | None, workers: int = 1
+) -> Iterator[tuple[LiveServer, Settings]]:
+    """A real server process on a fresh SQLite file or a fresh PostgreSQL database."""
+    pg_name = None
+    if backend == "postgresql":
+        assert pg_server_url
+        pg_name, url = create_pg_database(pg_server_url)
+    else:
+        url = f"sqlite:///{(data_dir / 'gateway.db').as_posix()}"
+    live = LiveServer.start(data_dir, url, {"GATEWAY_JWT_SECRET": TEST_SECRET}, workers=workers)
+    try:
+        yield live, Settings(data_dir=data_dir, database_url=url, jwt_secret=TEST_SECRET)
+    finally:
+        live.stop()
+        if pg_name and pg_server_url:
+            drop_pg_database(pg_server_url, pg_name)

@@ -15,7 +15,8 @@ from fhir_gateway.config import Settings
 from fhir_gateway.crypto.keyring import load_or_create_keyring
 from fhir_gateway.db.tables import AUDIT_TABLES
 from fhir_gateway.runtime import AUDIT_LANES, audit_keys_from
-from tests.conftest import BACKENDS, TEST_SECRET, create_pg_database, drop_pg_database, make_token
+from tests.conftest import BACKENDS, make_token
+from tests.fhir_gateway.conftest import live_gateway
 from tests.live_server import LiveServer
 
 REQUESTS = 120
@@ -25,20 +26,8 @@ REQUESTS = 120
 def two_workers(
     request: pytest.FixtureRequest, tmp_path: Path, pg_server_url: str | None
 ) -> Iterator[tuple[LiveServer, Settings]]:
-    data_dir = tmp_path / "var"
-    pg_name = None
-    if request.param == "postgresql":
-        assert pg_server_url
-        pg_name, url = create_pg_database(pg_server_url)
-    else:
-        url = f"sqlite:///{data_dir / 'gateway.db'}"
-    server = LiveServer.start(data_dir, url, {"GATEWAY_JWT_SECRET": TEST_SECRET}, workers=2)
-    try:
-        yield server, Settings(data_dir=data_dir, database_url=url, jwt_secret=TEST_SECRET)
-    finally:
-        server.stop()
-        if pg_name and pg_server_url:
-            drop_pg_database(pg_server_url, pg_name)
+    with live_gateway(request.param, tmp_path / "var", pg_server_url, workers=2) as running:
+        yield running
 
 
 def test_concurrent_writers_keep_the_chain_valid(two_workers: tuple[LiveServer, Settings]) -> None:

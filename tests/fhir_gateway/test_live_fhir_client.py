@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from fhirpy import SyncFHIRClient
 from fhirpy.base.exceptions import AuthorizationError, ForbiddenError, OperationOutcome, ResourceNotFound
 
 from fhir_gateway.config import Settings
-from tests.conftest import BACKENDS, TEST_SECRET, create_pg_database, drop_pg_database, make_token
-from tests.fhir_gateway.conftest import hb_observation, mcv_observation, patient
+from tests.conftest import BACKENDS, make_token
+from tests.fhir_gateway.conftest import hb_observation, live_gateway, mcv_observation, patient
 from tests.fhir_validation import FhirValidator
 from tests.live_server import LiveServer
 
@@ -20,20 +19,8 @@ from tests.live_server import LiveServer
 def server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, pg_server_url: str | None
 ) -> Iterator[tuple[LiveServer, Settings]]:
-    data_dir: Path = tmp_path_factory.mktemp("live") / "var"
-    pg_name = None
-    if request.param == "postgresql":
-        assert pg_server_url
-        pg_name, url = create_pg_database(pg_server_url)
-    else:
-        url = f"sqlite:///{(data_dir / 'gateway.db').as_posix()}"
-    live = LiveServer.start(data_dir, url, {"GATEWAY_JWT_SECRET": TEST_SECRET})
-    try:
-        yield live, Settings(data_dir=data_dir, database_url=url, jwt_secret=TEST_SECRET)
-    finally:
-        live.stop()
-        if pg_name and pg_server_url:
-            drop_pg_database(pg_server_url, pg_name)
+    with live_gateway(request.param, tmp_path_factory.mktemp("live") / "var", pg_server_url) as running:
+        yield running
 
 
 def _client(

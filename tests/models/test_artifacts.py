@@ -85,3 +85,16 @@ def test_numpy_forest_equals_sklearn_including_missing_values() -> None:
         np.testing.assert_allclose(
             packed.decision_function(x), model.estimator.decision_function(x), atol=1e-9
         )
+
+
+def test_small_and_large_batches_give_the_same_scores() -> None:
+    """Tiny batches (numpy forest) and large ones (scikit-learn) agree, linear blend term included."""
+    rng = np.random.default_rng(5)
+    models = loaded_models()
+    assert models["hbe_trait"].linear is not None
+    for model in models.values():
+        ref = np.array([model.reference.get(f, 1.0) for f in model.features])
+        x = ref * rng.normal(1.0, 0.25, size=(200, len(ref)))
+        x[rng.random(x.shape) < 0.2] = np.nan
+        small = np.concatenate([model.raw_score(x[i : i + 10]) for i in range(0, len(x), 10)])
+        np.testing.assert_allclose(small, model.raw_score(x), atol=1e-9)
