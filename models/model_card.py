@@ -54,11 +54,13 @@ treatment decision.
 
 ## Models
 One gradient-boosted tree classifier (scikit-learn HistGradientBoosting, handles missing values
-natively) per task, with Platt calibration fitted on out-of-fold predictions of the training
-split, and the screening threshold chosen on the same out-of-fold predictions. Training adds two
-copies of each row with optional inputs (RDW, differential, platelets, sex, age, ...) randomly
-removed, so the model answers on any sensible subset of inputs; the confidence note of each
-prediction quotes the out-of-fold AUC of the matching missing-input scenario.
+natively) per task (for HbE trait plus a standardised linear logistic-regression term added to the
+trees' log-odds, chosen by cross-validation on the training split), with Platt calibration fitted on
+out-of-fold predictions of the training split, and the screening threshold chosen on the same
+out-of-fold predictions. Training adds two copies of each row with optional inputs (RDW,
+differential, platelets, sex, age, ...) randomly removed, so the model answers on any sensible
+subset of inputs; the confidence note of each prediction quotes the out-of-fold AUC of the
+matching missing-input scenario.
 HbA2, HbF, other HPLC fractions and ferritin/iron studies are never inputs (they define the labels).
 Explanations: each prediction lists the inputs whose replacement by the training median moved the
 probability most (occlusion attribution), plus the discriminant-index table.

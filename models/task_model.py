@@ -22,6 +22,33 @@ SMALL_BATCH_ROWS = 64  # below this the numpy forest beats scikit-learn's per-tr
 
 
 @dataclass(frozen=True)
+class LinearTerm:
+    """A logistic-regression log-odds term added to the trees' (training.LINEAR_BLEND).
+
+    Fitted on standardised features; the blend weight and the scaling are folded into `coef`, so the
+    term is `sum(coef * (x - center)) + intercept`, with a missing feature contributing 0 (mean
+    imputation)."""
+
+    center: np.ndarray
+    coef: np.ndarray
+    intercept: float
+
+    def score(self, x: np.ndarray) -> np.ndarray:
+        return np.where(np.isnan(x), 0.0, x - self.center) @ self.coef + self.intercept
+
+    def to_record(self) -> dict[str, Any]:
+        return {"center": self.center.tolist(), "coef": self.coef.tolist(), "intercept": self.intercept}
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any]) -> LinearTerm:
+        return cls(
+            center=np.asarray(record["center"], dtype=float),
+            coef=np.asarray(record["coef"], dtype=float),
+            intercept=float(record["intercept"]),
+        )
+
+
+@dataclass(frozen=True)
 class TaskModel:
     task: TaskSpec
     estimator: HistGradientBoostingClassifier
@@ -33,16 +60,19 @@ class TaskModel:
     reference: Mapping[str, float]  # typical value per raw input (training median), for explanations
     cv_auc: Mapping[str, float] = field(default_factory=dict)  # out-of-fold AUC by missing-input scenario
     info: Mapping[str, Any] = field(default_factory=dict)
+    linear: LinearTerm | None = None  # optional logistic-regression term added to the trees' log-odds
     packed: PackedForest | None = field(default=None, compare=False, repr=False)
 
     def raw_score(self, x: np.ndarray) -> np.ndarray:
         """Uncalibrated log-odds; the numpy forest for a handful of rows, scikit-learn for batches."""
         if x.shape[0] <= SMALL_BATCH_ROWS:
             packed = self.packed or PackedForest.from_estimator(self.estimator)
-            return packed.decision_function(x)
-        # One thread: on a shared machine, OpenMP across busy cores was 3x slower than one core.
-        with threadpool_limits(1):
-            return self.estimator.decision_function(x)
+            trees = packed.decision_function(x)
+        else:
+            # One thread: on a shared machine, OpenMP across busy cores was 3x slower than one core.
+            with threadpool_limits(1):
+                trees = self.estimator.decision_function(x)
+        return trees if self.linear is None else trees + self.linear.score(x)
 
     def probability(
         self, cols: Mapping[str, np.ndarray], indices: Mapping[str, np.ndarray] | None = None
@@ -75,6 +105,7 @@ class TaskModel:
             "reference": {k: float(v) for k, v in self.reference.items()},
             "cv_auc": dict(self.cv_auc),
             "info": dict(self.info),
+            "linear": None if self.linear is None else self.linear.to_record(),
         }
 
     @classmethod
@@ -91,5 +122,6 @@ class TaskModel:
             reference={k: float(v) for k, v in record["reference"].items()},
             cv_auc=dict(record["cv_auc"]),
             info=dict(record["info"]),
+            linear=LinearTerm.from_record(record["linear"]) if record.get("linear") else None,
             packed=PackedForest.from_estimator(record["estimator"]),
         )
