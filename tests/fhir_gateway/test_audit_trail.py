@@ -263,3 +263,27 @@ def test_audit_rows_hold_no_readable_phi(api: Api) -> None:
         bytes(v).decode("latin-1") if isinstance(v, bytes | memoryview) else str(v) for r in rows for v in r
     )
     assert "MRN-AUD-31337" not in raw and pid not in raw
+
+
+def test_key_rotation_keeps_old_records_readable_and_verifiable(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from fhir_gateway.app import create_app
+
+    pid = api.valid(api.post("/fhir/Patient", patient()), 201)["id"]
+    with cli_env(api, monkeypatch):
+        rotated = CliRunner().invoke(app, ["keys", "rotate"])
+    assert rotated.exit_code == 0 and "version is now 2" in rotated.output
+    with TestClient(create_app(api.settings)) as client:  # a restart picks up the new key
+        assert client.get(f"/fhir/Patient/{pid}", headers=api.headers()).status_code == 200
+        found = client.get(f"/fhir/AuditEvent?patient={pid}", headers=api.headers("auditor")).json()
+    assert {subtype(e["resource"]) for e in found["entry"]} == {"create", "read"}  # old key and new key
+    engine = create_engine(api.settings.resolved_database_url)
+    with engine.connect() as conn:
+        versions = set(conn.execute(text("SELECT DISTINCT key_version FROM audit_event")).scalars())
+    engine.dispose()
+    assert versions == {1, 2}
+    code, out = verify(api, monkeypatch)
+    assert code == 0, out
