@@ -50,7 +50,7 @@ class Runtime:
 
     @classmethod
     def start(cls, settings: Settings, *, run_migrations: bool = True) -> Runtime:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # holds keys and PHI
         engine = make_engine(settings.resolved_database_url)
         if run_migrations:
             migrate(engine)
