@@ -258,8 +258,11 @@ def run(args: argparse.Namespace, engines: list[str]) -> list[dict[str, object]]
 
 
 def summarise(per_report: list[dict[str, object]], engines: list[str]) -> None:
-    seeds = [int(r["seed"]) for r in per_report]  # type: ignore[call-overload]
-    print(f"\nOCR accuracy over {len(per_report)} generated reports (seeds {min(seeds)}..{max(seeds)})")
+    seeds = sorted({int(r["seed"]) for r in per_report})  # type: ignore[call-overload]
+    print(
+        f"\nOCR accuracy over {len(seeds)} generated reports (seeds {seeds[0]}..{seeds[-1]}); "
+        "each engine's row counts the reports it read"
+    )
     hdr = (
         f"{'engine':<11}{'split':<10}{'reports':>8}{'fields':>8}{'recall':>8}{'precis.':>9}{'wrong':>7}"
         f"{'uncert.':>8}{'perfect':>9}{'p50 s/pg':>10}{'p95 s/pg':>10}"

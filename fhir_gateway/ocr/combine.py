@@ -206,9 +206,15 @@ def _agreed(a: AnalyteReading, b: AnalyteReading) -> AnalyteReading:
 
 
 def _n_warnings(check, merged: dict[str, AnalyteReading], key: str, candidate: AnalyteReading) -> int:
-    trial = [candidate if k == key else v for k, v in merged.items()]
-    _, warns = check([dataclasses.replace(x) for x in trial])
-    return len(warns) + (0 if candidate.status != "uncertain" else 1)
+    """How badly the CBC rules object to `candidate`: their warnings, plus one when they had to
+    repair or doubt the candidate itself (consistency repairs silently, without a warning)."""
+    trial = [dataclasses.replace(candidate if k == key else v) for k, v in merged.items()]
+    checked, warns = check(trial)
+    after = next((x for x in checked if x.key == key), None)
+    objected = (
+        after is None or after.status in ("repaired", "uncertain") or not _same(after.value, candidate.value)
+    )
+    return len(warns) + int(objected) + int(candidate.status == "uncertain")
 
 
 # Analytes every CBC prints; one of them missing means a row was lost, not that it was absent.

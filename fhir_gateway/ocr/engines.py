@@ -12,6 +12,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from fhir_gateway.ocr.errors import UnreadableDocument
 from fhir_gateway.ocr.textfix import fix_text
 from mappings.rows import Word
 
@@ -36,20 +37,32 @@ class TesseractEngine:
 
     def __init__(self, psm: int = 6, timeout: float = 60.0) -> None:
         # psm 6 (one uniform block) keeps every table cell; the row builder re-derives lines from
-        # geometry anyway, so Tesseract's own block/line segmentation is not needed (see bench).
+        # geometry anyway, so Tesseract's own block/line segmentation is not needed. (Other page
+        # segmentation modes were not benchmarked yet.)
         self.psm = psm
         self.timeout = timeout
 
-    def read(self, image: np.ndarray) -> list[Word]:
+    def _data(self, image: np.ndarray) -> dict[str, list[object]]:
         import pytesseract
 
-        data = pytesseract.image_to_data(
+        return pytesseract.image_to_data(
             image,
             lang="eng",
             config=f"--oem 1 --psm {self.psm}",
             output_type=pytesseract.Output.DICT,
             timeout=self.timeout,
         )
+
+    def read(self, image: np.ndarray) -> list[Word]:
+        import pytesseract
+
+        try:
+            data = self._data(image)
+        except pytesseract.TesseractError as exc:
+            raise UnreadableDocument("OCR engine could not read this page") from exc
+        except RuntimeError as exc:  # pytesseract reports its timeout as a plain RuntimeError
+            # a page that takes a minute is hostile or broken input, not a server fault
+            raise UnreadableDocument("OCR did not finish in time for this page") from exc
         words: list[Word] = []
         for text, conf, x, y, w, h in zip(
             data["text"], data["conf"], data["left"], data["top"], data["width"], data["height"], strict=True
