@@ -135,10 +135,24 @@ def match_name(text: str) -> NameMatch | None:
     if keys:
         return NameMatch(tuple(sorted(keys)), 100.0, "exact", hint)
     repaired = [_ocr_repair(t) for t in tried if t]
-    keys = _exact(repaired)
+    keys = _exact(repaired) or _exact([_first_letter_repair(t) for t in repaired])
     if keys:
         return NameMatch(tuple(sorted(keys)), 95.0, "ocr", hint)
     return _fuzzy([t for t in {*(tried[:3]), *(repaired[:3])} if len(t) >= FUZZY_MIN_LEN - 1], hint)
+
+
+# Characters OCR confuses at the start of a word ("Tron" for "Iron", "lron", "1ron").
+_START_CLASS = str.maketrans({"l": "i", "t": "i", "1": "i", "|": "i", "0": "o", "5": "s", "8": "b"})
+
+
+def _first_letter_repair(norm: str) -> str:
+    return " ".join("i" + w[1:] if w[:1] in ("t", "l", "1", "|") else w for w in norm.split())
+
+
+def _same_start(query: str, name: str) -> bool:
+    """OCR garbles letters inside a word far more often than it invents a first letter, so a fuzzy
+    match must start alike: "Lymonocytes" is not taken for "Monocytes" (better unmapped than wrong)."""
+    return query[:1].translate(_START_CLASS) == name[:1].translate(_START_CLASS)
 
 
 def _fuzzy(queries: list[str], hint: Hint | None) -> NameMatch | None:
@@ -148,6 +162,8 @@ def _fuzzy(queries: list[str], hint: Hint | None) -> NameMatch | None:
     runner_up = 0.0
     for q in queries:
         for name, score, _ in process.extract(q, choices, scorer=fuzz.ratio, limit=8):
+            if not _same_start(q, name):
+                continue
             keys = fuzzy[name]
             if best is None or score > best[0]:
                 if best is not None and not (keys & best[1]):

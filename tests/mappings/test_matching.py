@@ -182,3 +182,15 @@ def test_only_rdw_is_deliberately_shared_between_analytes() -> None:
 def test_catalog_name_beats_an_ignored_name_that_squashes_to_it() -> None:
     match = match_name("Hemoglobine")  # French spelling; "Hemoglobin E" squashed is the same string
     assert match is not None and match.keys == ("hgb",)
+
+
+@pytest.mark.parametrize("printed", ["Tron", "lron", "1ron", "Serum Tron"])
+def test_first_letter_ocr_confusions_still_match(printed: str) -> None:
+    m = match_name(printed)
+    assert m is not None and m.keys == ("iron",) and m.method == "ocr"
+
+
+@pytest.mark.parametrize("printed", ["Lymonocytes", "Xeutrophils"])
+def test_fuzzy_match_must_start_alike(printed: str) -> None:
+    # "Lymonocytes" is as close to monocytes as to lymphocytes: unmapped beats a wrong analyte.
+    assert match_name(printed) is None
