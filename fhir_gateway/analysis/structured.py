@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from fhir_gateway.fhir.builders.codes import LOINC
 from mappings import catalog
 from mappings.readings import AnalyteReading, HeaderContext, ReadingWarning
 from mappings.units import UnitError, normalize_unit, to_canonical
 
-LOINC = "http://loinc.org"
 INTERPRETATION_CODES = frozenset({"H", "L", "HH", "LL", "A"})
 
 

@@ -4,17 +4,13 @@ posting them to a running server's `$analyze`; a progress bar for many files."""
 from __future__ import annotations
 
 import json
-import mimetypes
 import os
 from pathlib import Path
 from typing import Any
 
 import typer
 
-
-def _content_type(path: Path) -> str:
-    ctype = mimetypes.guess_type(path.name)[0] or ""
-    return {"image/jpg": "image/jpeg"}.get(ctype, ctype)
+from fhir_gateway.commands.read import content_type_for
 
 
 def _summary_from_bundle(name: str, bundle: dict[str, Any]) -> dict[str, Any]:
@@ -53,7 +49,7 @@ def _analyze_remote(server: str, token: str, path: Path, engine: str | None) -> 
         content=path.read_bytes(),
         params=params,
         timeout=300,
-        headers={"Authorization": f"Bearer {token}", "Content-Type": _content_type(path)},
+        headers={"Authorization": f"Bearer {token}", "Content-Type": content_type_for(path)},
     )
     body = r.json()
     if r.status_code != 200:
@@ -76,7 +72,7 @@ def _analyze_local(path: Path, engine: str | None) -> dict[str, Any]:
     settings = get_settings()
     rt = Runtime.start(settings)
     try:
-        doc = document_from_bytes(path.read_bytes(), _content_type(path))
+        doc = document_from_bytes(path.read_bytes(), content_type_for(path))
         reading = read_report(doc.data, doc.content_type, engine=engine or settings.ocr_engine)
         ctx = RequestContext(
             principal=Principal(

@@ -37,7 +37,8 @@ _FIELDS = (
 )
 
 
-def _content_type(path: Path) -> str:
+def content_type_for(path: Path) -> str:
+    """Media type of a report file, by suffix (mimetypes lacks HEIC on some systems)."""
     return _TYPES.get(path.suffix.lower()) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
 
 
@@ -106,7 +107,7 @@ def register(app: typer.Typer) -> None:
         failed = False
         for path in files:
             try:
-                reading = read_report(path.read_bytes(), _content_type(path), engine=engine)
+                reading = read_report(path.read_bytes(), content_type_for(path), engine=engine)
             except DocumentError as exc:
                 failed = True
                 results.append({"file": str(path), "error": str(exc), "http_status": exc.http_status})

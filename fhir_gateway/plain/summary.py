@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fhir_gateway.fhir.builders.codes import EXT_OCR_CONFIDENCE, EXT_READING_STATUS, INDEX_SYSTEM, TASK_SYSTEM
+from fhir_gateway.fhir.builders.codes import (
+    EXT_OCR_CONFIDENCE,
+    EXT_READING_STATUS,
+    INDEX_SYSTEM,
+    LOINC,
+    TASK_SYSTEM,
+)
 from fhir_gateway.plain.schemas import (
     AnalyteOut,
     AssessmentOut,
@@ -25,7 +31,7 @@ def _ext(obs: dict[str, Any], url: str) -> Any:
 
 def analyte(obs: dict[str, Any]) -> AnalyteOut | None:
     coding = obs["code"]["coding"][0]
-    definition = catalog.by_loinc(coding["code"]) if coding.get("system") == "http://loinc.org" else None
+    definition = catalog.by_loinc(coding["code"]) if coding.get("system") == LOINC else None
     if definition is None:
         return None
     q = obs["valueQuantity"]
