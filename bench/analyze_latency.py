@@ -21,14 +21,12 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.synthetic_reports import generate
-from fhir_gateway.config import Settings
 from fhir_gateway.ocr import read_report
-from fhir_gateway.security.tokens import mint_token
-from tests.conftest import create_pg_database, drop_pg_database
+from tests.conftest import make_token
 from tests.fhir_gateway.analyze_fixtures import THAL_LIKE, cbc_bundle
-from tests.live_server import LiveServer
+from tests.fhir_gateway.conftest import live_gateway
 
-SECRET = "bench-secret-" + "a" * 40
+QUIET = {"GATEWAY_LOG_LEVEL": "WARNING"}
 
 
 def pct(values: list[float], q: float) -> float:
@@ -116,38 +114,21 @@ def main() -> None:
         f"{'errors':>8}"
     )
     for backend in ["sqlite", *([] if args.no_pg else ["postgresql"])]:
-        with tempfile.TemporaryDirectory() as tmp:
-            data_dir = Path(tmp) / "var"
-            pg_name = None
-            if backend == "postgresql":
-                pg_name, url = create_pg_database(args.pg_url)
-            else:
-                url = f"sqlite:///{data_dir / 'gateway.db'}"
-            server = LiveServer.start(
-                data_dir, url, {"GATEWAY_JWT_SECRET": SECRET, "GATEWAY_LOG_LEVEL": "WARNING"}
-            )
-            try:
-                token = mint_token(
-                    Settings(data_dir=data_dir, jwt_secret=SECRET),
-                    SECRET,
-                    sub="bench",
-                    role="system",
-                    scope="system/*.cruds",
+        with (
+            tempfile.TemporaryDirectory() as tmp,
+            live_gateway(backend, Path(tmp) / "var", args.pg_url, extra_env=QUIET) as (server, settings),
+        ):
+            token = make_token(settings, "system")
+            for kind, conc, m in asyncio.run(run(server.base_url, token, images, args.bundles)):
+                print(
+                    f"{backend:<11}{kind:<8}{conc:>8}{m['n']:>6}{m['rps']:>9.1f}{m['p50']:>9.1f}"
+                    f"{m['p95']:>9.1f}{m['errors']:>8}"
                 )
-                for kind, conc, m in asyncio.run(run(server.base_url, token, images, args.bundles)):
+                if kind == "image" and conc == 1:
                     print(
-                        f"{backend:<11}{kind:<8}{conc:>8}{m['n']:>6}{m['rps']:>9.1f}{m['p50']:>9.1f}"
-                        f"{m['p95']:>9.1f}{m['errors']:>8}"
+                        f"{'':<11}image path overhead over read_report p50: "
+                        f"{(m['p50'] / ocr_p50 - 1) * 100:+.1f}%"
                     )
-                    if kind == "image" and conc == 1:
-                        print(
-                            f"{'':<11}image path overhead over read_report p50: "
-                            f"{(m['p50'] / ocr_p50 - 1) * 100:+.1f}%"
-                        )
-            finally:
-                server.stop()
-                if pg_name:
-                    drop_pg_database(args.pg_url, pg_name)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ Starts the real server (`fhir-gateway serve`) on loopback for each database, the
 requests/s and p50/p99 latency per kind.
 
     .venv/bin/python bench/api_throughput.py [--requests 400] [--concurrency 8] [--workers 1]
-        [--pg-url postgresql+psycopg://postgres@127.0.0.1:5432/test | --no-pg]
+        [--pg-url postgresql+psycopg://postgres@127.0.0.1:5432/test] [--no-pg]
 """
 
 from __future__ import annotations
@@ -21,12 +21,10 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from fhir_gateway.config import Settings
-from fhir_gateway.security.tokens import mint_token
-from tests.conftest import create_pg_database, drop_pg_database
-from tests.live_server import LiveServer
+from tests.conftest import make_token
+from tests.fhir_gateway.conftest import live_gateway
 
-SECRET = "bench-secret-" + "b" * 40
+QUIET = {"GATEWAY_LOG_LEVEL": "WARNING"}
 
 
 def observation(pid: str, i: int) -> dict:
@@ -122,35 +120,19 @@ def main() -> None:
     print(f"requests/kind={args.requests} concurrency={args.concurrency} workers={args.workers}")
     print(f"{'database':<11}{'kind':<8}{'n':>6}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
     for backend, pg_url in backends:
-        with tempfile.TemporaryDirectory() as tmp:
-            data_dir = Path(tmp) / "var"
-            pg_name = None
-            if pg_url:
-                try:
-                    pg_name, url = create_pg_database(pg_url)
-                except Exception as exc:  # a missing server is reported, not fatal
-                    print(f"{backend:<11}skipped: {type(exc).__name__}")
-                    continue
-            else:
-                url = f"sqlite:///{data_dir / 'gateway.db'}"
-            server = LiveServer.start(
-                data_dir,
-                url,
-                {"GATEWAY_JWT_SECRET": SECRET, "GATEWAY_LOG_LEVEL": "WARNING"},
-                workers=args.workers,
-            )
-            try:
-                settings = Settings(data_dir=data_dir, jwt_secret=SECRET)
-                token = mint_token(settings, SECRET, sub="bench", role="system", scope="system/*.cruds")
-                for row in asyncio.run(bench_server(server.base_url, token, args.requests, args.concurrency)):
-                    print(
-                        f"{backend:<11}{row['kind']:<8}{row['n']:>6}{row['rps']:>9.1f}{row['p50_ms']:>9.1f}"
-                        f"{row['p99_ms']:>9.1f}{row['errors']:>8}"
-                    )
-            finally:
-                server.stop()
-                if pg_name and pg_url:
-                    drop_pg_database(pg_url, pg_name)
+        with (
+            tempfile.TemporaryDirectory() as tmp,
+            live_gateway(backend, Path(tmp) / "var", pg_url, workers=args.workers, extra_env=QUIET) as (
+                server,
+                settings,
+            ),
+        ):
+            token = make_token(settings, "system")
+            for row in asyncio.run(bench_server(server.base_url, token, args.requests, args.concurrency)):
+                print(
+                    f"{backend:<11}{row['kind']:<8}{row['n']:>6}{row['rps']:>9.1f}{row['p50_ms']:>9.1f}"
+                    f"{row['p99_ms']:>9.1f}{row['errors']:>8}"
+                )
 
 
 if __name__ == "__main__":

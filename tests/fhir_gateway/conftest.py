@@ -100,16 +100,22 @@ def mcv_observation(
 
 @contextmanager
 def live_gateway(
-    backend: str, data_dir: Path, pg_server_url: str | None, workers: int = 1
+    backend: str,
+    data_dir: Path,
+    pg_server_url: str | None,
+    workers: int = 1,
+    extra_env: dict[str, str] | None = None,
 ) -> Iterator[tuple[LiveServer, Settings]]:
-    """A real server process on a fresh SQLite file or a fresh PostgreSQL database."""
+    """A real server process on a fresh SQLite file or a fresh PostgreSQL database (tests and benches)."""
     pg_name = None
     if backend == "postgresql":
         assert pg_server_url
         pg_name, url = create_pg_database(pg_server_url)
     else:
         url = f"sqlite:///{(data_dir / 'gateway.db').as_posix()}"
-    live = LiveServer.start(data_dir, url, {"GATEWAY_JWT_SECRET": TEST_SECRET}, workers=workers)
+    live = LiveServer.start(
+        data_dir, url, {"GATEWAY_JWT_SECRET": TEST_SECRET, **(extra_env or {})}, workers=workers
+    )
     try:
         yield live, Settings(data_dir=data_dir, database_url=url, jwt_secret=TEST_SECRET)
     finally:
