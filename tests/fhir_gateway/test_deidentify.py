@@ -12,7 +12,7 @@ from fhir_gateway.config import get_settings
 from tests.fhir_gateway.analyze_fixtures import THAL_LIKE, cbc_bundle
 from tests.fhir_gateway.conftest import Api, patient
 
-PHI = ["Oldfield", "Winifred", "MRN-424242", "1930-05-17", "1931", "555-0100", "Elm Street"]
+PHI = ["Oldfield", "Winifred", "MRN-424242", "1930-05-17", "555-0100", "Elm Street"]
 
 
 def test_export_deidentified(api: Api, tmp_path: Path, monkeypatch) -> None:
