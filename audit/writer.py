@@ -9,21 +9,36 @@ undoes the head update together with the record: no orphan record, no hole.
 
 Because the lane lock lasts until the caller's commit, append as late in the unit of work as
 possible (just before commit).
+
+PostgreSQL fast path: a process remembers, per lane it wrote, the head it left and a sequence
+number fetched ahead, so the next append on that lane is one statement (one round trip) whose
+UPDATE of the head applies only if the head is still exactly what the process remembers. If
+another writer moved the head, or the transaction that wrote it rolled back, nothing is written
+and the append falls back to the locking claim above. Correctness never rests on the memory.
 """
 
 from __future__ import annotations
 
+import threading
+import time
+import weakref
+from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
+    CTE,
     Connection,
+    Engine,
     Insert,
     ScalarSelect,
+    Select,
     Update,
     bindparam,
     func,
     insert,
+    literal_column,
     select,
     update,
 )
@@ -46,8 +61,18 @@ class Appended:
     mac: bytes
 
 
-def append(bind: Connection | Session, record: AuditRecord, keys: AuditKeys, tables: AuditTables) -> Appended:
+def append(
+    bind: Connection | Session,
+    record: AuditRecord,
+    keys: AuditKeys,
+    tables: AuditTables,
+    companions: Sequence[CTE] = (),
+) -> Appended:
     """Encrypt, chain and insert `record` in the transaction already open on `bind`.
+
+    `companions` (PostgreSQL only): data-modifying CTEs of the caller's own, e.g. the rows the
+    record describes. They are executed exactly once, in the append's statement when it can take
+    them, so the data and its audit record travel in one round trip.
 
     Nothing is committed here. Under PostgreSQL's default READ COMMITTED this never fails for
     concurrency reasons (a waiting writer re-reads the head); under REPEATABLE READ or
@@ -56,7 +81,44 @@ def append(bind: Connection | Session, record: AuditRecord, keys: AuditKeys, tab
     """
     conn = bind.connection() if isinstance(bind, Session) else bind
     statements = _statements(tables)
-    place, prev_mac = _claim_place(conn, statements, keys, tables)
+    if companions and conn.dialect.name != "postgresql":
+        raise ValueError("companion statements need PostgreSQL (data-modifying CTEs)")
+    if conn.dialect.name != "postgresql":
+        place, prev_mac = _claim_place(conn, statements, keys, tables)
+        row, head = _sealed_row(record, keys, place, prev_mac)
+        conn.execute(statements.insert_event, row)
+        conn.execute(statements.set_head_mac, head)
+        return Appended(seq=place.seq, lane=place.lane, position=place.position, mac=row["mac"])
+
+    lanes = _lane_memory(conn.engine, tables)
+    known = lanes.checkout()
+    if known is not None:
+        place = Place(known.next_seq, known.lane, known.position + 1)
+        row, head = _sealed_row(record, keys, place, known.last_mac)
+        stmt = statements.append_if_head_unchanged
+        result = conn.execute(
+            stmt.add_cte(*companions) if companions else stmt,
+            {**_prefixed(row), **head, "b_prev_position": known.position, "b_prev_mac": known.last_mac},
+        ).one()
+        companions = ()  # executed, whether or not the head matched
+        if result.appended:
+            lanes.checkin(_KnownLane(place.lane, place.position, row["mac"], int(result.next_seq)))
+            return Appended(seq=place.seq, lane=place.lane, position=place.position, mac=row["mac"])
+        lanes.lost(known.lane)  # another writer moved this head (or our last write rolled back)
+    if companions:
+        conn.execute(select(literal_column("1")).add_cte(*companions))
+    place, prev_mac = _claim_place(conn, statements, keys, tables, avoid=lanes.avoided())
+    row, head = _sealed_row(record, keys, place, prev_mac)
+    # One round trip for both writes; the lane lock is held meanwhile, so fewer is better.
+    next_seq = conn.execute(statements.insert_event_and_set_head, {**_prefixed(row), **head}).scalar_one()
+    lanes.checkin(_KnownLane(place.lane, place.position, row["mac"], int(next_seq)))
+    return Appended(seq=place.seq, lane=place.lane, position=place.position, mac=row["mac"])
+
+
+def _sealed_row(
+    record: AuditRecord, keys: AuditKeys, place: Place, prev_mac: bytes
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The event row (encrypted, MACed onto prev_mac) and the head values that point at it."""
     columns = SearchColumns.of(record, keys)
     key_version, nonce, ciphertext = seal(record, place.seq, keys)
     mac = row_mac(keys.mac_key, prev_mac, place, columns, key_version, nonce, ciphertext)
@@ -72,16 +134,80 @@ def append(bind: Connection | Session, record: AuditRecord, keys: AuditKeys, tab
     }
     head = {
         "b_lane": place.lane,
+        "b_position": place.position,
         "b_last_mac": mac,
         "b_head_mac": head_mac(keys.mac_key, place.lane, place.position, mac),
     }
-    if conn.dialect.name == "postgresql":
-        # One round trip for both writes; the lane lock is held meanwhile, so fewer is better.
-        conn.execute(statements.insert_event_and_set_head, {**{f"v_{k}": v for k, v in row.items()}, **head})
-    else:
-        conn.execute(statements.insert_event, row)
-        conn.execute(statements.set_head_mac, head)
-    return Appended(seq=place.seq, lane=place.lane, position=place.position, mac=mac)
+    return row, head
+
+
+def _prefixed(row: dict[str, Any]) -> dict[str, Any]:
+    return {f"v_{k}": v for k, v in row.items()}
+
+
+# How old a sequence number fetched ahead may be when used. Sequence numbers order the log for
+# readers; a stale one would list a record among older ones.
+_SEQ_MAX_AGE_SECONDS = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class _KnownLane:
+    lane: int
+    position: int  # the head this process left: last position and MAC
+    last_mac: bytes
+    next_seq: int  # fetched ahead in the same statement
+    fetched_at: float = 0.0
+
+    def fresh(self, now: float) -> bool:
+        return now - self.fetched_at < _SEQ_MAX_AGE_SECONDS
+
+
+class _LaneMemory:
+    """What one process knows about the lanes it wrote last, for one database. Thread-safe."""
+
+    def __init__(self) -> None:
+        self._idle: deque[_KnownLane] = deque()
+        self._avoid: set[int] = set()
+        self._lock = threading.Lock()
+
+    def checkout(self) -> _KnownLane | None:
+        now = time.monotonic()
+        with self._lock:
+            while self._idle:
+                known = self._idle.popleft()  # least recently used: concurrent writers spread out
+                if known.fresh(now):
+                    return known
+        return None
+
+    def checkin(self, known: _KnownLane) -> None:
+        stamped = _KnownLane(known.lane, known.position, known.last_mac, known.next_seq, time.monotonic())
+        with self._lock:
+            self._idle = deque(k for k in self._idle if k.lane != known.lane)
+            self._idle.append(stamped)
+            self._avoid.discard(known.lane)
+
+    def lost(self, lane: int) -> None:
+        """Another process writes this lane: prefer others when claiming, so processes settle on
+        different lanes instead of invalidating each other's memory."""
+        with self._lock:
+            self._avoid.add(lane)
+            if len(self._avoid) >= MAX_LANES // 2:
+                self._avoid.clear()
+
+    def avoided(self) -> list[int]:
+        with self._lock:
+            return sorted(self._avoid)
+
+
+_MEMORY: weakref.WeakKeyDictionary[Engine, dict[int, _LaneMemory]] = weakref.WeakKeyDictionary()
+_MEMORY_LOCK = threading.Lock()
+
+
+def _lane_memory(engine: Engine, tables: AuditTables) -> _LaneMemory:
+    # Per engine (database) and table set: a remembered head is only meaningful for its own chain.
+    with _MEMORY_LOCK:
+        per_engine = _MEMORY.setdefault(engine, {})
+        return per_engine.setdefault(id(tables), _LaneMemory())
 
 
 @dataclass(frozen=True)
@@ -89,12 +215,13 @@ class _Statements:
     """Statements built once per table set. Rebuilding them per append (and re-deriving their
     cache keys) cost more CPU than the encryption and MAC together."""
 
-    claim_free_lane: ReturningUpdate[Any]  # PostgreSQL: the lowest lane nobody holds
+    claim_free_lane: ReturningUpdate[Any]  # PostgreSQL: the lowest lane nobody holds (b_avoid last)
     claim_any_lane: ReturningUpdate[Any]  # PostgreSQL: all busy, queue on a random one
     claim_lowest_lane: ReturningUpdate[Any]  # SQLite and others
     insert_event: Insert
     set_head_mac: Update
     insert_event_and_set_head: Update  # PostgreSQL: both of the above in one statement (a CTE)
+    append_if_head_unchanged: Select[Any]  # PostgreSQL fast path: claim, insert and set head at once
 
 
 _STATEMENTS: dict[int, tuple[AuditTables, _Statements]] = {}
@@ -115,13 +242,48 @@ def _statements(tables: AuditTables) -> _Statements:
             .returning(head.c.lane, head.c.last_position, head.c.last_mac)
         )
 
-    free_lane = select(head.c.lane).order_by(head.c.lane).limit(1).with_for_update(skip_locked=True)
+    free_lane = (
+        select(head.c.lane)
+        .order_by(head.c.lane.in_(bindparam("b_avoid", expanding=True)), head.c.lane)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    )
     random_lane = select(head.c.lane).order_by(func.random()).limit(1)
     next_seq = tables.seq_generator.next_value().label("seq")
     set_head_mac = (
         update(head)
         .where(head.c.lane == bindparam("b_lane"))
         .values(last_mac=bindparam("b_last_mac"), head_mac=bindparam("b_head_mac"))
+    )
+    event_columns = [c.name for c in events.c]
+    moved_head = (
+        update(head)
+        .where(
+            head.c.lane == bindparam("b_lane"),
+            head.c.last_position == bindparam("b_prev_position"),
+            head.c.last_mac == bindparam("b_prev_mac"),
+        )
+        .values(
+            last_position=bindparam("b_position"),
+            last_mac=bindparam("b_last_mac"),
+            head_mac=bindparam("b_head_mac"),
+        )
+        .returning(head.c.lane)
+        .cte("moved_head")
+    )
+    # The row is inserted once per head row moved: none at all if the head was not as remembered.
+    new_event = (
+        insert(events)
+        .from_select(
+            event_columns,
+            select(*[bindparam(f"v_{c.name}", type_=c.type) for c in events.c]).select_from(moved_head),
+        )
+        .returning(events.c.seq)
+        .cte("new_event")
+    )
+    append_if_head_unchanged = select(
+        select(func.count()).select_from(new_event).scalar_subquery().label("appended"),
+        tables.seq_generator.next_value().label("next_seq"),
     )
     statements = _Statements(
         claim_free_lane=bump(free_lane.scalar_subquery()).returning(next_seq),
@@ -135,19 +297,24 @@ def _statements(tables: AuditTables) -> _Statements:
         set_head_mac=set_head_mac,
         insert_event_and_set_head=set_head_mac.add_cte(
             insert(events).values({c.name: bindparam(f"v_{c.name}") for c in events.c}).cte("new_event")
-        ),
+        ).returning(tables.seq_generator.next_value()),  # the lane's next append's number, ahead
+        append_if_head_unchanged=append_if_head_unchanged,
     )
     _STATEMENTS[id(tables)] = (tables, statements)
     return statements
 
 
 def _claim_place(
-    conn: Connection, statements: _Statements, keys: AuditKeys, tables: AuditTables
+    conn: Connection,
+    statements: _Statements,
+    keys: AuditKeys,
+    tables: AuditTables,
+    avoid: list[int] | None = None,
 ) -> tuple[Place, bytes]:
     """Lock a lane by advancing its head; return the new row's place and the lane's previous MAC."""
     for _attempt in range(2):
         if conn.dialect.name == "postgresql":
-            row = conn.execute(statements.claim_free_lane).first()
+            row = conn.execute(statements.claim_free_lane, {"b_avoid": avoid or []}).first()
             if row is None:
                 row = conn.execute(statements.claim_any_lane).first()
         else:

@@ -10,10 +10,11 @@ rolled back.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from fastapi import Request
-from sqlalchemy import Connection
+from sqlalchemy import CTE, Connection
 from sqlalchemy.orm import Session
 
 from audit import AuditKeys, AuditRecord, Interaction, append
@@ -86,10 +87,13 @@ def current_scope(request: Request) -> AuditScope | None:
     return getattr(request.state, "audit_scope", None)
 
 
-def append_success(bind: Session | Connection, scope: AuditScope, keys: AuditKeys) -> None:
+def append_success(
+    bind: Session | Connection, scope: AuditScope, keys: AuditKeys, companions: Sequence[CTE] = ()
+) -> None:
     """Inside the unit of work, just before it commits (the chain lane stays locked until then).
+    `companions`: the unit of work's queued writes, sent in the same statement (PostgreSQL).
     The caller marks the scope recorded once the commit has succeeded."""
-    append(bind, scope.record(scope.status), keys, AUDIT_TABLES)
+    append(bind, scope.record(scope.status), keys, AUDIT_TABLES, companions)
 
 
 def append_failure(

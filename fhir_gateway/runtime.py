@@ -23,6 +23,7 @@ from fhir_gateway.db.engine import make_engine, make_session_factory, migrate
 from fhir_gateway.db.tables import AUDIT_TABLES
 from fhir_gateway.fhir.outcome import FhirError
 from fhir_gateway.security.tokens import TokenVerifier, load_or_create_secret
+from fhir_gateway.store.batch_insert import take_pending_ctes
 from fhir_gateway.store.resource_store import ResourceStore
 
 AUDIT_LANES = 8
@@ -85,7 +86,10 @@ class Runtime:
             with self.sessions() as session, session.begin():
                 yield session
                 if audit is not None:
-                    append_success(session, audit, self.audit_keys)
+                    # On PostgreSQL the queued writes ride in the audit append's statement.
+                    pg = self.engine.dialect.name == "postgresql"
+                    companions = take_pending_ctes(session) if pg else []
+                    append_success(session, audit, self.audit_keys, companions)
             if audit is not None:
                 audit.recorded = True
         except IntegrityError as exc:

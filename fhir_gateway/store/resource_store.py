@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, event, exists, false, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -22,6 +22,7 @@ from fhir_gateway.fhir.dates import format_instant
 from fhir_gateway.fhir.outcome import FhirError, not_found
 from fhir_gateway.fhir.search_index import build_index
 from fhir_gateway.fhir.search_params import ID_PATTERN, DateCondition, SearchQuery
+from fhir_gateway.store.batch_insert import VERSIONS, flush_pending, queue
 
 
 @dataclass(frozen=True)
@@ -59,42 +60,6 @@ def _date_clause(column: Any, cond: DateCondition) -> ColumnElement[bool]:
     raise FhirError(400, "invalid", f"unsupported date prefix '{cond.prefix}'")
 
 
-_PENDING = "resource_store.pending"  # Session.info key: rows not yet inserted, in write order
-_VERSIONS = ResourceVersion.__table__
-_TOKENS = SearchToken.__table__
-_INSERT_VERSIONS = insert(_VERSIONS).returning(_VERSIONS.c.pk, sort_by_parameter_order=True)
-_INSERT_TOKENS = insert(_TOKENS)
-
-
-@dataclass(frozen=True, slots=True)
-class _PendingRow:
-    version: dict[str, Any]
-    tokens: list[tuple[str, str, str]]
-
-
-def flush_pending(session: Session) -> None:
-    """Insert the unit of work's new versions and their search tokens in two batched statements.
-
-    Core rather than ORM objects: an `$analyze` writes ~22 versions and ~130 tokens, and the
-    ORM's per-object bookkeeping cost more than the encryption and the database together."""
-    pending: list[_PendingRow] | None = session.info.pop(_PENDING, None)
-    if not pending:
-        return
-    conn = session.connection()
-    pks = conn.execute(_INSERT_VERSIONS, [p.version for p in pending]).scalars().all()
-    tokens = [
-        {"resource_pk": pk, "param": param, "system": system, "code": code}
-        for pk, p in zip(pks, pending, strict=True)
-        for param, system, code in p.tokens
-    ]
-    if tokens:
-        conn.execute(_INSERT_TOKENS, tokens)
-
-
-# Whatever path commits, queued rows go in first (they are never silently dropped).
-event.listen(Session, "before_commit", flush_pending)
-
-
 class ResourceStore:
     def __init__(self, session: Session, cipher: FieldCipher) -> None:
         self.session = session
@@ -122,7 +87,7 @@ class ResourceStore:
         if if_match is not None and if_match != current.version_id:
             raise FhirError(412, "conflict", f"version conflict: current version is {current.version_id}")
         self.session.connection().execute(
-            update(_VERSIONS).where(_VERSIONS.c.pk == current.pk).values(is_current=False)
+            update(VERSIONS).where(VERSIONS.c.pk == current.pk).values(is_current=False)
         )
         return self._write(resource, resource_id, current.version_id + 1)
 
@@ -152,7 +117,7 @@ class ResourceStore:
             "nonce": sealed.nonce,
             "body": sealed.ciphertext,
         }
-        self.session.info.setdefault(_PENDING, []).append(_PendingRow(row, list(index.tokens)))
+        queue(self.session, row, index.tokens)
         if flush:
             try:
                 self.flush()

@@ -1,0 +1,122 @@
+"""New resource versions are queued during a unit of work and inserted in one batch.
+
+Core rather than ORM objects: an `$analyze` writes ~22 versions and ~130 search tokens, and the
+ORM's per-object bookkeeping cost more than the encryption and the database together. On
+PostgreSQL the whole batch is one statement, so a write costs one round trip however many rows
+it has, or none when it rides along with the audit append.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import CTE, Connection, column, event, insert, literal_column, select, text
+from sqlalchemy.orm import Session
+
+from fhir_gateway.db.tables import ResourceVersion, SearchToken
+
+VERSIONS = ResourceVersion.__table__
+TOKENS = SearchToken.__table__
+_PENDING = "resource_store.pending"  # Session.info key: rows not yet inserted, in write order
+
+_INSERT_VERSIONS = insert(VERSIONS).returning(VERSIONS.c.pk, sort_by_parameter_order=True)
+_INSERT_TOKENS = insert(TOKENS)
+
+# PostgreSQL: arrays unnested into rows; the versions' generated keys are joined to their tokens
+# inside the statement. Two data-modifying CTEs, so the batch can also ride along in another
+# statement (the audit append) and cost no round trip of its own.
+_PG_VERSIONS = """
+    INSERT INTO resource_versions (resource_type, resource_id, version_id, is_current,
+        last_updated, effective_at, patient_hash, key_version, nonce, body)
+    SELECT * FROM unnest(
+        CAST(:resource_type AS varchar[]), CAST(:resource_id AS varchar[]),
+        CAST(:version_id AS integer[]), CAST(:is_current AS boolean[]),
+        CAST(:last_updated AS timestamp[]), CAST(:effective_at AS timestamp[]),
+        CAST(:patient_hash AS varchar[]), CAST(:key_version AS integer[]),
+        CAST(:nonce AS bytea[]), CAST(:body AS bytea[]))
+    RETURNING pk, resource_type, resource_id, version_id
+"""
+_PG_TOKENS = """
+    INSERT INTO search_tokens (resource_pk, param, system, code)
+    SELECT v.pk, t.param, t.system, t.code
+    FROM unnest(CAST(:t_type AS varchar[]), CAST(:t_id AS varchar[]), CAST(:t_version AS integer[]),
+                CAST(:t_param AS varchar[]), CAST(:t_system AS varchar[]), CAST(:t_code AS varchar[]))
+         AS t(resource_type, resource_id, version_id, param, system, code)
+    JOIN new_versions AS v USING (resource_type, resource_id, version_id)
+    RETURNING 1
+"""
+_VERSION_COLUMNS = (
+    "resource_type",
+    "resource_id",
+    "version_id",
+    "is_current",
+    "last_updated",
+    "effective_at",
+    "patient_hash",
+    "key_version",
+    "nonce",
+    "body",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PendingRow:
+    version: dict[str, Any]  # resource_versions columns
+    tokens: list[tuple[str, str, str]]  # (param, system, code)
+
+
+def queue(session: Session, version: dict[str, Any], tokens: Iterable[tuple[str, str, str]]) -> None:
+    session.info.setdefault(_PENDING, []).append(PendingRow(version, list(tokens)))
+
+
+def flush_pending(session: Session) -> None:
+    """Insert the queued rows now (reads call this first, so a unit of work sees its own writes)."""
+    conn = session.connection() if session.info.get(_PENDING) else None
+    if conn is None:
+        return
+    if conn.dialect.name == "postgresql":
+        ctes = take_pending_ctes(session)
+        conn.execute(select(literal_column("1")).add_cte(*ctes))
+    else:
+        _insert_batched(conn, session.info.pop(_PENDING))
+
+
+def take_pending_ctes(session: Session) -> list[CTE]:
+    """PostgreSQL only: the queued rows as data-modifying CTEs, to attach to another statement
+    (which must then be executed in this transaction). Empty if nothing is queued."""
+    pending: list[PendingRow] | None = session.info.pop(_PENDING, None)
+    if not pending:
+        return []
+    params: dict[str, list[Any]] = {c: [p.version[c] for p in pending] for c in _VERSION_COLUMNS}
+    keyed = [
+        (p.version["resource_type"], p.version["resource_id"], p.version["version_id"], *token)
+        for p in pending
+        for token in p.tokens
+    ]
+    for i, name in enumerate(("t_type", "t_id", "t_version", "t_param", "t_system", "t_code")):
+        params[name] = [row[i] for row in keyed]
+    versions = text(_PG_VERSIONS).bindparams(**{c: params[c] for c in _VERSION_COLUMNS})
+    tokens = text(_PG_TOKENS).bindparams(**{k: v for k, v in params.items() if k.startswith("t_")})
+    return [
+        versions.columns(column("pk"), column("resource_type"), column("resource_id"), column("version_id"))
+        .cte("new_versions"),
+        tokens.columns(column("one")).cte("new_tokens"),
+    ]
+
+
+def _insert_batched(conn: Connection, pending: list[PendingRow]) -> None:
+    """Other backends: two batched statements (SQLAlchemy's multi-row VALUES)."""
+    pks = conn.execute(_INSERT_VERSIONS, [p.version for p in pending]).scalars().all()
+    tokens = [
+        {"resource_pk": pk, "param": param, "system": system, "code": code}
+        for pk, p in zip(pks, pending, strict=True)
+        for param, system, code in p.tokens
+    ]
+    if tokens:
+        conn.execute(_INSERT_TOKENS, tokens)
+
+
+# Whatever path commits, queued rows go in first: they are never silently dropped.
+event.listen(Session, "before_commit", flush_pending)

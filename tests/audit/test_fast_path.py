@@ -1,0 +1,130 @@
+"""PostgreSQL's one-round-trip append: a process remembers the heads it left, and the append
+applies only if the head is still as remembered. These tests take the memory out of date in every
+way it can be (another writer, a rollback) and check the chain stays whole, and that companion
+statements (the caller's data) run exactly once on every path."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import CTE, Engine, column, event, select, text
+
+from audit import append, verify_chain
+from tests.audit.conftest import AuditDB
+from tests.audit.support import make_engine, sample_record
+
+
+@pytest.fixture
+def data_table(pg_db: AuditDB) -> Iterator[str]:
+    name = f"{pg_db.prefix}data"
+    with pg_db.engine.begin() as conn:
+        conn.execute(text(f"CREATE TABLE {name} (id INTEGER PRIMARY KEY)"))
+    yield name
+    with pg_db.engine.begin() as conn:
+        conn.execute(text(f"DROP TABLE {name}"))
+
+
+def _insert(table: str, row_id: int) -> CTE:
+    return (
+        text(f"INSERT INTO {table} (id) VALUES (:row_id) RETURNING id")
+        .bindparams(row_id=row_id)
+        .columns(column("id"))
+        .cte(f"data_{row_id}")
+    )
+
+
+def _ids(engine: Engine, table: str) -> list[int]:
+    with engine.connect() as conn:
+        return list(conn.execute(text(f"SELECT id FROM {table} ORDER BY id")).scalars())
+
+
+def _statements_per_append(engine: Engine, db: AuditDB, i: int) -> int:
+    seen: list[str] = []
+
+    def count(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        with engine.begin() as conn:
+            append(conn, sample_record(i), db.keys, db.tables)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    return len(seen)
+
+
+def _verify(db: AuditDB, count: int) -> None:
+    with db.engine.connect() as conn:
+        verdict = verify_chain(conn, db.keys, db.tables)
+    assert verdict.ok, verdict.problems
+    assert verdict.count == count
+
+
+def test_second_append_on_a_known_lane_is_one_statement(pg_db: AuditDB) -> None:
+    assert _statements_per_append(pg_db.engine, pg_db, 1) > 1  # first: claim the lane, then write
+    assert _statements_per_append(pg_db.engine, pg_db, 2) == 1
+    assert _statements_per_append(pg_db.engine, pg_db, 3) == 1
+    _verify(pg_db, 3)
+
+
+def test_another_writer_moving_the_head_is_detected_and_the_chain_stays_whole(pg_db: AuditDB) -> None:
+    other = make_engine(pg_db.url)  # a second engine has its own memory, like a second process
+    try:
+        for i in range(10):
+            engine = pg_db.engine if i % 3 else other
+            with engine.begin() as conn:
+                append(conn, sample_record(i), pg_db.keys, pg_db.tables)
+    finally:
+        other.dispose()
+    _verify(pg_db, 10)
+    with pg_db.engine.connect() as conn:
+        positions = conn.execute(select(pg_db.tables.events.c.position)).scalars().all()
+    assert sorted(positions) == list(range(1, 11))  # one lane here: every record, no gap
+
+
+def test_rolled_back_append_does_not_mislead_the_next(pg_db: AuditDB) -> None:
+    with pg_db.engine.begin() as conn:
+        append(conn, sample_record(1), pg_db.keys, pg_db.tables)
+    with pg_db.engine.connect() as conn:
+        tx = conn.begin()
+        append(conn, sample_record(2), pg_db.keys, pg_db.tables)  # remembered, then undone
+        tx.rollback()
+    with pg_db.engine.begin() as conn:
+        appended = append(conn, sample_record(3), pg_db.keys, pg_db.tables)
+    assert appended.position == 2
+    _verify(pg_db, 2)
+
+
+def test_companions_run_once_on_the_fast_path_the_fallback_and_the_slow_path(
+    pg_db: AuditDB, data_table: str
+) -> None:
+    other = make_engine(pg_db.url)
+    try:
+        with pg_db.engine.begin() as conn:  # slow path: nothing remembered yet
+            append(conn, sample_record(1), pg_db.keys, pg_db.tables, [_insert(data_table, 1)])
+        with pg_db.engine.begin() as conn:  # fast path
+            append(conn, sample_record(2), pg_db.keys, pg_db.tables, [_insert(data_table, 2)])
+        with other.begin() as conn:  # another writer moves the head...
+            append(conn, sample_record(3), pg_db.keys, pg_db.tables)
+        with pg_db.engine.begin() as conn:  # ...so this fast attempt misses and falls back
+            append(conn, sample_record(4), pg_db.keys, pg_db.tables, [_insert(data_table, 4)])
+    finally:
+        other.dispose()
+    assert _ids(pg_db.engine, data_table) == [1, 2, 4]  # a second run would have hit the primary key
+    _verify(pg_db, 4)
+
+
+def test_companions_roll_back_with_the_record(pg_db: AuditDB, data_table: str) -> None:
+    with pg_db.engine.begin() as conn:
+        append(conn, sample_record(1), pg_db.keys, pg_db.tables)
+    with pytest.raises(RuntimeError), pg_db.engine.begin() as conn:
+        append(conn, sample_record(2), pg_db.keys, pg_db.tables, [_insert(data_table, 2)])
+        raise RuntimeError("the request failed after the append")
+    assert _ids(pg_db.engine, data_table) == []
+    _verify(pg_db, 1)
+
+
+def test_companions_are_refused_where_the_database_cannot_take_them(sqlite_db: AuditDB) -> None:
+    with pytest.raises(ValueError, match="PostgreSQL"), sqlite_db.engine.begin() as conn:
+        append(conn, sample_record(1), sqlite_db.keys, sqlite_db.tables, [_insert("t", 1)])
