@@ -71,7 +71,17 @@ def tokenize(text: str) -> list[str]:
     t = re.sub(r"(?<=[A-Za-z)%#])\s*:\s*", " : ", t)  # "Hemoglobin:13.5"
     t = re.sub(r"(?<=\d)\s*\(\s*(?=[HLA]{1,2}\s*\))", " (", t)  # "11.2(H)"
     # table rules drawn as "|" separate columns but carry no content
-    return [tok for tok in t.split() if tok.strip("|¦")]
+    return [part for tok in t.split() if tok.strip("|¦") for part in _split_flag_unit(tok)]
+
+
+def _split_flag_unit(tok: str) -> tuple[str, ...]:
+    """ "HfL", "Llakhs/cumm", "HH%": a flag column printed (or read) without the space before the
+    unit column. Split only when the rest is a unit and the whole token is not one ("L/L")."""
+    for n in (2, 1):
+        flag, rest = tok[:n], tok[n:]
+        if flag in ("H", "L", "HH", "LL") and rest and parse_unit(rest) and not parse_unit(tok):
+            return (flag, rest)
+    return (tok,)
 
 
 def _value_token(tok: str) -> tuple[ParsedNumber, str | None] | None:

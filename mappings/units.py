@@ -81,6 +81,7 @@ _OCR_UNIT_FIXES: tuple[tuple[str, str], ...] = (
     ("/di", "/dl"), ("/pl", "/ul"), ("rn", "m"), ("/i", "/l"), ("fi", "fl"), ("|", "l"), ("0/0", "%"),
     ("cummm", "cumm"), ("lo^", "10^"), ("l0^", "10^"), ("1o^", "10^"), ("io^", "10^"),
     ("lo*", "10*"), ("l0*", "10*"),
+    ("10~", "10^"),  # the caret read as a tilde by RapidOCR on noisy scans: "X10~9/L"
 )
 
 # UCUM codes accepted verbatim (structured-FHIR path); case matters in UCUM, so keep exact.

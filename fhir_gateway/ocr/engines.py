@@ -124,6 +124,13 @@ class RapidOcrEngine:
             )
         return words
 
+    def upside_down(self, crops: list[np.ndarray]) -> list[tuple[bool, float]]:
+        """PP-OCR's 0/180 line classifier: (turned by 180 degrees, score) per text-line crop."""
+        engine = self._engine()
+        imgs = [c if c.ndim == 3 else np.stack([c] * 3, axis=-1) for c in crops]
+        _, res, _ = engine.text_cls(imgs)  # type: ignore[attr-defined]
+        return [("180" in str(label), float(score)) for label, score in res]
+
     def recognise(self, crops: list[np.ndarray]) -> list[tuple[str, float]]:
         """Recognition only, on text-line crops (no detection): the cheap cross-check path."""
         engine = self._engine()

@@ -24,7 +24,7 @@ from fhir_gateway.ocr.engines import ENGINES, RapidOcrEngine, TesseractEngine
 from fhir_gateway.ocr.layout import build_rows
 from fhir_gateway.ocr.limits import DEFAULT_LIMITS, Limits
 from fhir_gateway.ocr.preprocess import DEFAULT_STEPS, PreprocessInfo, Steps, preprocess
-from fhir_gateway.ocr.probe import RETRY_BELOW, upright_score
+from fhir_gateway.ocr.probe import CLEAR_VOTE, RETRY_BELOW, line_crops, upright_score, upside_down_vote
 from mappings.readings import AnalyteReading, Extraction, HeaderContext, ReadingWarning
 from mappings.rows import TextRow
 
@@ -190,9 +190,19 @@ def _ocr_page(
     for k, v in pinfo.timings.items():
         _add(timings, f"preprocess.{k}", v)
     reader = RapidOcrEngine() if engine == "rapidocr" else TesseractEngine()
+    vote = None
+    if steps.orientation:
+        t = time.perf_counter()
+        crops = line_crops(img, (pinfo.text_px or steps.target_text_px) * pinfo.scale)
+        vote = upside_down_vote(RapidOcrEngine().upside_down(crops)) if crops else None
+        if vote is not None and vote > CLEAR_VOTE:
+            img = cv2.rotate(img, cv2.ROTATE_180)
+            pinfo.rotation = (pinfo.rotation + 180) % 360
+        _add(timings, "orientation-probe", time.perf_counter() - t)
     t = time.perf_counter()
     words = reader.read(img)
-    if steps.orientation and upright_score(words) < RETRY_BELOW:
+    unclear = vote is None or abs(vote) <= CLEAR_VOTE
+    if steps.orientation and unclear and upright_score(words) < RETRY_BELOW:
         flipped = cv2.rotate(img, cv2.ROTATE_180)
         words_f = reader.read(flipped)
         if upright_score(words_f) > upright_score(words) + 0.05:
@@ -202,12 +212,15 @@ def _ocr_page(
     _add(timings, f"ocr.{reader.name}", time.perf_counter() - t)
     rows_b: list[TextRow] = rows
     if engine == "combined":
-        from fhir_gateway.ocr.combine import orphan_rows, reread_rows
+        from fhir_gateway.ocr.combine import orphan_rows, reread_rows, settled_rows
         from mappings.extract import extract_report
 
         t = time.perf_counter()
-        orphans = orphan_rows(rows, extract_report(rows))  # a few ms: pure text work
-        rows_b = reread_rows(img, rows, RapidOcrEngine(), whole=orphans)
+        first = extract_report(rows)  # a few ms: pure text work
+        first.analytes = mark_ocr_suspects(first.analytes, set())
+        rows_b = reread_rows(
+            img, rows, RapidOcrEngine(), whole=orphan_rows(rows, first), skip=settled_rows(rows, first)
+        )
         _add(timings, "ocr.rapidocr-crosscheck", time.perf_counter() - t)
     return rows, rows_b, img, pinfo
 

@@ -1,7 +1,7 @@
 """Engine-specific misreads of unit notation, fixed before mapping.
 
-Tesseract reads the caret of "10^3/uL" as "A", "4" or "%" ("10A3/uL", "1043/uL"), a lone "%" as
-"%o", and drops the space between a flag and its unit ("HfL"). Only whole tokens of exactly
+Tesseract reads the caret of "10^3/uL" as "A", "4" or "%" ("10A3/uL", "1043/uL") and a lone "%" as
+"%o". Only whole tokens of exactly
 these shapes are rewritten, and never a digit, so no value can change.
 """
 
@@ -21,13 +21,7 @@ def fix_token(token: str) -> str:
         return f"{m['x']}10^{m['exp']}{m['rest']}"
     if _PERCENT.match(token):
         return "%"
-    # "15.3 H fL" read without its spaces: "HfL", "Llakhs/cumm". Split only when the rest is a
-    # unit and the whole token is not one (so "L/L" stays).
-    if len(token) > 1 and token[0] in "HL":
-        from mappings.units import parse_unit
-
-        if parse_unit(token[1:]) and not parse_unit(token):
-            return f"{token[0]} {token[1:]}"
+    # a flag glued to its unit ("HfL") is not an OCR-engine quirk: mappings.rowparse splits it
     return token
 
 

@@ -187,6 +187,13 @@ def test_si_report_converts_to_canonical_units() -> None:
         ("Neutrophils 4200 /cumm 2000-7000", "neut_abs", 4200, "/uL", 2000, 7000, None),
         ("Polymorphs 62 % 40-75", "neut_pct", 62, "%", 40, 75, None),
         ("Absolute Eosinophil Count 440 cells/cumm 40 - 440", "eos_abs", 440, "/uL", 40, 440, None),
+        # a flag column glued to the unit column ("H fL" printed or read without its space)
+        ("MCV  112.0  HfL  80.0 - 100.0", "mcv", 112.0, "fL", 80.0, 100.0, "H"),
+        ("RBC 2.27 Lmill/cumm 4.5 - 5.5", "rbc", 2.27, "10*6/uL", 4.5, 5.5, "L"),
+        ("Platelet Count 1.2 Llakhs/cumm 1.5 - 4.5", "plt", 1.2, "10*5/uL", 1.5, 4.5, "L"),
+        ("Lymphocytes 55.1 HH% 20 - 40", "lymph_pct", 55.1, "%", 20, 40, "HH"),
+        ("PCV 0.32 L/L 0.40-0.50", "hct", 0.32, "L/L", 0.40, 0.50, None),  # a unit, not L + "/L"
+        ("LYMPH#: 2.88X10~9/L (1.00-3.00)", "lymph_abs", 2.88, "10*9/L", 1.00, 3.00, None),
     ],
 )
 def test_row_spellings(line: str, key: str, value: float, unit: str, low, high, flag) -> None:

@@ -145,6 +145,8 @@ def test_normalize_unit_for_analyte() -> None:
         ("0/0", "%"),
         ("x 10^6", "10*6/uL"),  # per-volume part missing
         ("10^3", "10*3/uL"),
+        ("X10~9/L", "10*9/L"),  # caret read as a tilde
+        ("10~3/uL", "10*3/uL"),
     ],
 )
 def test_ocr_damaged_units(printed: str, ucum: str) -> None:

@@ -75,6 +75,37 @@ def test_upside_down_page_is_turned_and_reported() -> None:
     assert s.correct / s.truth >= 0.85
 
 
+@pytest.mark.parametrize("turn", [0, 180])
+def test_line_classifier_tells_upright_from_upside_down(turn: int) -> None:
+    import cv2
+    import numpy as np
+
+    from fhir_gateway.ocr.engines import RapidOcrEngine
+    from fhir_gateway.ocr.probe import CLEAR_VOTE, line_crops, upside_down_vote
+
+    rep = generate(39, layout="grid", units="si", degradations=())
+    img, info = preprocess(np.asarray(rep.degraded_pages()[0]))
+    if turn:
+        img = cv2.rotate(img, cv2.ROTATE_180)
+    crops = line_crops(img, (info.text_px or 20.0) * info.scale)
+    assert len(crops) >= 8
+    vote = upside_down_vote(RapidOcrEngine().upside_down(crops))
+    assert vote is not None
+    assert (vote > CLEAR_VOTE) if turn else (vote < -CLEAR_VOTE)
+
+
+def test_upside_down_page_costs_one_ocr_pass(monkeypatch: pytest.MonkeyPatch) -> None:
+    from fhir_gateway.ocr.engines import TesseractEngine
+
+    calls: list[int] = []
+    real = TesseractEngine.read
+    monkeypatch.setattr(TesseractEngine, "read", lambda self, img: calls.append(1) or real(self, img))
+    rep = generate(37, layout="colon", units="us", degradations=("rotate180",))
+    rr = read_report(rep.to_image_bytes("PNG"), "image/png", engine="tesseract")
+    assert rr.pages[0].rotation == 180
+    assert len(calls) == 1  # turned before reading, not read twice
+
+
 def test_multipage_tiff_merges_pages() -> None:
     rep = generate(38, layout="grid", units="us", degradations=())
     page = rep.degraded_pages()[0]
