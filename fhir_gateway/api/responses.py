@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC
 from email.utils import format_datetime
 from typing import Any
 
 from fastapi import Response
 
+from fhir_gateway.fhir import json_codec
 from fhir_gateway.store.resource_store import StoredResource
 
 FHIR_JSON = "application/fhir+json"
@@ -18,7 +18,7 @@ class FhirJSONResponse(Response):
     media_type = FHIR_JSON
 
     def render(self, content: Any) -> bytes:
-        return json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        return json_codec.dumps(content)
 
 
 def resource_response(stored: StoredResource, base_url: str, status: int = 200) -> FhirJSONResponse:

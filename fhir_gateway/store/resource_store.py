@@ -6,7 +6,6 @@ its audit record commit or roll back together.
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from fhir_gateway.crypto.cipher import FieldCipher, Sealed
 from fhir_gateway.db.tables import ResourceVersion, SearchToken
+from fhir_gateway.fhir import json_codec
 from fhir_gateway.fhir.dates import format_instant
 from fhir_gateway.fhir.outcome import FhirError, not_found
 from fhir_gateway.fhir.search_index import build_index
@@ -104,7 +104,7 @@ class ResourceStore:
             "lastUpdated": format_instant(now),
         }
         index = build_index(body, self.cipher.blind_index)
-        sealed = self.cipher.seal(json.dumps(body, separators=(",", ":")).encode(), _aad(rtype, rid, version))
+        sealed = self.cipher.seal(json_codec.dumps(body), _aad(rtype, rid, version))
         row = {
             "resource_type": rtype,
             "resource_id": rid,
@@ -143,7 +143,7 @@ class ResourceStore:
             _aad(row.resource_type, row.resource_id, row.version_id),
         )
         return StoredResource(
-            json.loads(plaintext), row.resource_type, row.resource_id, row.version_id, row.last_updated
+            json_codec.loads(plaintext), row.resource_type, row.resource_id, row.version_id, row.last_updated
         )
 
     def exists(self, rtype: str, rid: str) -> bool:
