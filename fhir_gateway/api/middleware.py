@@ -6,9 +6,10 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Awaitable, Callable
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 access_log = logging.getLogger("fhir_gateway.access")
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._\-]{1,64}$")
@@ -26,27 +27,51 @@ DOCS_CSP = (
 )
 
 
-def install_middleware(app: FastAPI) -> None:
-    @app.middleware("http")
-    async def headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        incoming = request.headers.get("x-request-id", "")
-        request.state.request_id = incoming if _SAFE_ID.match(incoming) else str(uuid.uuid4())
+class GatewayHeaders:
+    """Pure ASGI middleware (Starlette's BaseHTTPMiddleware costs a task group and a body stream
+    per request): a request id, the access log line and the security headers."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = Headers(scope=scope).get("x-request-id", "")
+        request_id = incoming if _SAFE_ID.match(incoming) else str(uuid.uuid4())
+        scope.setdefault("state", {})["request_id"] = request_id  # read back as request.state
+        path = scope["path"]
         started = time.perf_counter()
-        response = await call_next(request)
-        # Path only: query strings can carry identifiers (e.g. identifier=MRN…), which are PHI.
-        access_log.info(
-            "%s %s %s %.1fms rid=%s",
-            request.method,
-            request.url.path,
-            response.status_code,
-            (time.perf_counter() - started) * 1000,
-            request.state.request_id,
-        )
-        response.headers["X-Request-ID"] = request.state.request_id
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        if request.url.path in ("/docs", "/redoc"):
-            response.headers["Content-Security-Policy"] = DOCS_CSP
-        if request.url.scheme == "https":
-            response.headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
-        return response
+        status = 500
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = MutableHeaders(scope=message)
+                headers["X-Request-ID"] = request_id
+                for name, value in SECURITY_HEADERS.items():
+                    headers.setdefault(name, value)
+                if path in ("/docs", "/redoc"):
+                    headers["Content-Security-Policy"] = DOCS_CSP
+                if scope.get("scheme") == "https":
+                    headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_headers)
+        finally:
+            # Path only: query strings can carry identifiers (e.g. identifier=MRN…), which are PHI.
+            access_log.info(
+                "%s %s %s %.1fms rid=%s",
+                scope["method"],
+                path,
+                status,
+                (time.perf_counter() - started) * 1000,
+                request_id,
+            )
+
+
+def install_middleware(app: FastAPI) -> None:
+    app.add_middleware(GatewayHeaders)
