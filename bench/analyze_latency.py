@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import sys
 import tempfile
@@ -34,8 +35,15 @@ def pct(values: list[float], q: float) -> float:
     return s[min(len(s) - 1, round(q * (len(s) - 1)))]
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process so far (Linux /proc), to tell the server's own cost per
+    request apart from the benchmark client's, which shares this machine's cores."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def measure(
-    n: int, concurrency: int, call: Callable[[int], Awaitable[httpx.Response]]
+    n: int, concurrency: int, call: Callable[[int], Awaitable[httpx.Response]], server_pid: int
 ) -> dict[str, float]:
     latencies: list[float] = []
     errors = 0
@@ -51,19 +59,22 @@ async def measure(
             latencies.append(time.perf_counter() - t0)
             errors += r.status_code != 200
 
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), cpu_seconds(server_pid)
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     wall = time.perf_counter() - t0
     return {
         "n": n,
         "rps": n / wall,
+        "server_cpu_ms": (cpu_seconds(server_pid) - cpu0) / n * 1000,
         "p50": statistics.median(latencies) * 1000,
         "p95": pct(latencies, 0.95) * 1000,
         "errors": errors,
     }
 
 
-async def run(base: str, token: str, images: list[bytes], bundles: int) -> list[tuple[str, int, dict]]:
+async def run(
+    base: str, token: str, images: list[bytes], bundles: int, server_pid: int
+) -> list[tuple[str, int, dict]]:
     headers = {"Authorization": f"Bearer {token}"}
     rows = []
     async with httpx.AsyncClient(base_url=base, headers=headers, timeout=600) as client:
@@ -84,9 +95,9 @@ async def run(base: str, token: str, images: list[bytes], bundles: int) -> list[
         await structured(0)
         await image(0)  # warm the OCR pool
         for conc in (1, 8):
-            rows.append(("bundle", conc, await measure(bundles, conc, structured)))
+            rows.append(("bundle", conc, await measure(bundles, conc, structured, server_pid)))
         for conc in (1, 8):
-            rows.append(("image", conc, await measure(len(images), conc, image)))
+            rows.append(("image", conc, await measure(len(images), conc, image, server_pid)))
     return rows
 
 
@@ -111,7 +122,7 @@ def main() -> None:
     )
     print(
         f"{'database':<11}{'input':<8}{'clients':>8}{'n':>6}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}"
-        f"{'errors':>8}"
+        f"{'errors':>8}{'server CPU ms/req':>19}"
     )
     for backend in ["sqlite", *([] if args.no_pg else ["postgresql"])]:
         with (
@@ -119,10 +130,12 @@ def main() -> None:
             live_gateway(backend, Path(tmp) / "var", args.pg_url, extra_env=QUIET) as (server, settings),
         ):
             token = make_token(settings, "system")
-            for kind, conc, m in asyncio.run(run(server.base_url, token, images, args.bundles)):
+            rows = asyncio.run(run(server.base_url, token, images, args.bundles, server.proc.pid))
+            for kind, conc, m in rows:
+                # Image rows: OCR runs in the pool's child processes, not counted here.
                 print(
                     f"{backend:<11}{kind:<8}{conc:>8}{m['n']:>6}{m['rps']:>9.1f}{m['p50']:>9.1f}"
-                    f"{m['p95']:>9.1f}{m['errors']:>8}"
+                    f"{m['p95']:>9.1f}{m['errors']:>8}{m['server_cpu_ms']:>19.2f}"
                 )
                 if kind == "image" and conc == 1:
                     print(
