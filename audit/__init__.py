@@ -25,7 +25,7 @@ from audit.reader import AuditPage, AuditQuery, DateFilter, StoredRecord, get, i
 from audit.record import Action, AuditRecord, Interaction, Outcome, action_for, outcome_for_status
 from audit.schema import AuditTables, define_audit_tables
 from audit.verify import Problem, VerifyResult, verify_chain
-from audit.writer import Appended, append, ensure_chain_heads
+from audit.writer import Appended, Companion, append, ensure_chain_heads
 
 __all__ = [
     "Action",
@@ -35,6 +35,7 @@ __all__ = [
     "AuditQuery",
     "AuditRecord",
     "AuditTables",
+    "Companion",
     "DateFilter",
     "IndexKind",
     "Interaction",

@@ -23,8 +23,9 @@ import threading
 import time
 import weakref
 from collections import deque
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
@@ -61,18 +62,29 @@ class Appended:
     mac: bytes
 
 
+@dataclass(frozen=True)
+class Companion:
+    """Data-modifying CTEs of the caller's own (PostgreSQL), e.g. the rows a record describes, to
+    be executed exactly once in the append's statement, so data and record share a round trip.
+
+    Reuse the same CTE objects across calls and pass the values in `params`: the combined
+    statement is then built and its cache key computed once, not per append."""
+
+    ctes: tuple[CTE, ...]
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
 def append(
     bind: Connection | Session,
     record: AuditRecord,
     keys: AuditKeys,
     tables: AuditTables,
-    companions: Sequence[CTE] = (),
+    companion: Companion | None = None,
 ) -> Appended:
     """Encrypt, chain and insert `record` in the transaction already open on `bind`.
 
-    `companions` (PostgreSQL only): data-modifying CTEs of the caller's own, e.g. the rows the
-    record describes. They are executed exactly once, in the append's statement when it can take
-    them, so the data and its audit record travel in one round trip.
+    `companion` (PostgreSQL only) is executed exactly once, in the append's own statement when it
+    can take it, else in one of its own just before the append.
 
     Nothing is committed here. Under PostgreSQL's default READ COMMITTED this never fails for
     concurrency reasons (a waiting writer re-reads the head); under REPEATABLE READ or
@@ -81,7 +93,7 @@ def append(
     """
     conn = bind.connection() if isinstance(bind, Session) else bind
     statements = _statements(tables)
-    if companions and conn.dialect.name != "postgresql":
+    if companion is not None and conn.dialect.name != "postgresql":
         raise ValueError("companion statements need PostgreSQL (data-modifying CTEs)")
     if conn.dialect.name != "postgresql":
         place, prev_mac = _claim_place(conn, statements, keys, tables)
@@ -96,23 +108,32 @@ def append(
         place = Place(known.next_seq, known.lane, known.position + 1)
         row, head = _sealed_row(record, keys, place, known.last_mac)
         stmt = statements.append_if_head_unchanged
-        result = conn.execute(
-            stmt.add_cte(*companions) if companions else stmt,
-            {**_prefixed(row), **head, "b_prev_position": known.position, "b_prev_mac": known.last_mac},
-        ).one()
-        companions = ()  # executed, whether or not the head matched
+        params = {**_prefixed(row), **head, "b_prev_position": known.position, "b_prev_mac": known.last_mac}
+        if companion is not None:
+            stmt = _with_ctes(stmt, companion.ctes)
+            params.update(companion.params)
+        result = conn.execute(stmt, params).one()
+        companion = None  # executed, whether or not the head matched
         if result.appended:
             lanes.checkin(_KnownLane(place.lane, place.position, row["mac"], int(result.next_seq)))
             return Appended(seq=place.seq, lane=place.lane, position=place.position, mac=row["mac"])
         lanes.lost(known.lane)  # another writer moved this head (or our last write rolled back)
-    if companions:
-        conn.execute(select(literal_column("1")).add_cte(*companions))
+    if companion is not None:
+        conn.execute(_with_ctes(_SELECT_ONE, companion.ctes), dict(companion.params))
     place, prev_mac = _claim_place(conn, statements, keys, tables, avoid=lanes.avoided())
     row, head = _sealed_row(record, keys, place, prev_mac)
     # One round trip for both writes; the lane lock is held meanwhile, so fewer is better.
     next_seq = conn.execute(statements.insert_event_and_set_head, {**_prefixed(row), **head}).scalar_one()
     lanes.checkin(_KnownLane(place.lane, place.position, row["mac"], int(next_seq)))
     return Appended(seq=place.seq, lane=place.lane, position=place.position, mac=row["mac"])
+
+
+_SELECT_ONE = select(literal_column("1"))
+
+
+@lru_cache(maxsize=32)
+def _with_ctes(stmt: Select[Any], ctes: tuple[CTE, ...]) -> Select[Any]:
+    return stmt.add_cte(*ctes)
 
 
 def _sealed_row(

@@ -15,16 +15,16 @@ import asyncio
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
 from pathlib import Path
 from unittest import mock
 
 import httpx
-from sqlalchemy import CTE, literal_column, select
+from sqlalchemy import literal_column, select
 from sqlalchemy.orm import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from audit import Companion
 from fhir_gateway import auditing, runtime
 from fhir_gateway.app import create_app
 from fhir_gateway.config import Settings
@@ -58,10 +58,11 @@ async def run(settings: Settings, n: int, clients: int) -> float:
             return rate
 
 
-def _data_only(session: Session, scope: object, keys: object, companions: Sequence[CTE] = ()) -> None:
+def _data_only(session: Session, scope: object, keys: object, companion: Companion | None = None) -> None:
     """"Off": the unit of work's own rows (which on PostgreSQL ride in the append) still go in."""
-    if companions:
-        session.connection().execute(select(literal_column("1")).add_cte(*companions))
+    if companion is not None:
+        stmt = select(literal_column("1")).add_cte(*companion.ctes)
+        session.connection().execute(stmt, dict(companion.params))
 
 
 def measure(url: str, n: int, clients: int, audited: bool) -> float:

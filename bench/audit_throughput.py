@@ -37,6 +37,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    bindparam,
     create_engine,
     event,
 )
@@ -50,6 +51,7 @@ from audit import (  # noqa: E402
     AuditKeys,
     AuditRecord,
     AuditTables,
+    Companion,
     Interaction,
     append,
     define_audit_tables,
@@ -119,25 +121,36 @@ def run_worker(
     with engine.connect():  # open the pooled connection before the clock starts
         pass
     time.sleep(max(0.0, start_at - time.time()))
+    insert_row = resources.insert()  # built once, values as parameters, as the service does
+    insert_cte = resources.insert().values(
+        {c: bindparam(c, type_=resources.c[c].type) for c in ("resource_type", "nonce", "body")}
+    ).cte("data_row")
     started, cpu_started = time.time(), time.process_time()
     for i in range(writes):
         nonce = os.urandom(12)
         with engine.begin() as conn:
             body = cipher.encrypt(nonce, BODY, None)
-            conn.execute(resources.insert().values(resource_type="Observation", nonce=nonce, body=body))
-            if lanes:
-                record = AuditRecord.from_http(
-                    Interaction.CREATE,
-                    201,
-                    agent_sub=f"bench-user-{worker}",
-                    agent_role="lab",
-                    client_id="bench",
-                    source_address="10.0.0.1",
-                    request_id=f"{worker}-{i}",
-                    resource_type="Observation",
-                    resource_id=str(i),
-                    patient=f"Patient/{i % 97}",
-                )
+            row = {"resource_type": "Observation", "nonce": nonce, "body": body}
+            if not lanes:
+                conn.execute(insert_row, row)
+                continue
+            record = AuditRecord.from_http(
+                Interaction.CREATE,
+                201,
+                agent_sub=f"bench-user-{worker}",
+                agent_role="lab",
+                client_id="bench",
+                source_address="10.0.0.1",
+                request_id=f"{worker}-{i}",
+                resource_type="Observation",
+                resource_id=str(i),
+                patient=f"Patient/{i % 97}",
+            )
+            if conn.dialect.name == "postgresql":
+                # As in the service: the row rides in the append's statement (a data-modifying CTE).
+                append(conn, record, keys, audits[lanes], Companion((insert_cte,), row))
+            else:
+                conn.execute(insert_row, row)
                 append(conn, record, keys, audits[lanes])  # last statement before commit
     ended, cpu = time.time(), time.process_time() - cpu_started
     engine.dispose()

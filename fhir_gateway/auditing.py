@@ -10,14 +10,13 @@ rolled back.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from fastapi import Request
-from sqlalchemy import CTE, Connection
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
-from audit import AuditKeys, AuditRecord, Interaction, append
+from audit import AuditKeys, AuditRecord, Companion, Interaction, append
 from fhir_gateway.db.tables import AUDIT_TABLES
 from fhir_gateway.fhir.search_index import patient_reference
 from fhir_gateway.security.tokens import Principal
@@ -88,12 +87,12 @@ def current_scope(request: Request) -> AuditScope | None:
 
 
 def append_success(
-    bind: Session | Connection, scope: AuditScope, keys: AuditKeys, companions: Sequence[CTE] = ()
+    bind: Session | Connection, scope: AuditScope, keys: AuditKeys, companion: Companion | None = None
 ) -> None:
     """Inside the unit of work, just before it commits (the chain lane stays locked until then).
-    `companions`: the unit of work's queued writes, sent in the same statement (PostgreSQL).
+    `companion`: the unit of work's queued writes, sent in the same statement (PostgreSQL).
     The caller marks the scope recorded once the commit has succeeded."""
-    append(bind, scope.record(scope.status), keys, AUDIT_TABLES, companions)
+    append(bind, scope.record(scope.status), keys, AUDIT_TABLES, companion)
 
 
 def append_failure(

@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from audit import AuditKeys, ensure_chain_heads
+from audit import AuditKeys, Companion, ensure_chain_heads
 from fhir_gateway.analysis.ocr_pool import OcrPool
 from fhir_gateway.auditing import AuditScope, append_success
 from fhir_gateway.config import Settings
@@ -23,7 +23,7 @@ from fhir_gateway.db.engine import make_engine, make_session_factory, migrate
 from fhir_gateway.db.tables import AUDIT_TABLES
 from fhir_gateway.fhir.outcome import FhirError
 from fhir_gateway.security.tokens import TokenVerifier, load_or_create_secret
-from fhir_gateway.store.batch_insert import take_pending_ctes
+from fhir_gateway.store.batch_insert import PG_BATCH_CTES, take_pending_params
 from fhir_gateway.store.resource_store import ResourceStore
 
 AUDIT_LANES = 8
@@ -88,8 +88,9 @@ class Runtime:
                 if audit is not None:
                     # On PostgreSQL the queued writes ride in the audit append's statement.
                     pg = self.engine.dialect.name == "postgresql"
-                    companions = take_pending_ctes(session) if pg else []
-                    append_success(session, audit, self.audit_keys, companions)
+                    rows = take_pending_params(session) if pg else None
+                    companion = Companion(PG_BATCH_CTES, rows) if rows else None
+                    append_success(session, audit, self.audit_keys, companion)
             if audit is not None:
                 audit.recorded = True
         except IntegrityError as exc:

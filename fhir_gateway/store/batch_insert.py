@@ -38,7 +38,7 @@ _PG_VERSIONS = """
     SELECT r.resource_type, r.resource_id, r.version_id, r.is_current, r.last_updated,
            r.effective_at, r.patient_hash, r.key_version, decode(r.nonce, 'base64'),
            decode(r.body, 'base64')
-    FROM json_to_recordset(CAST(:versions AS json)) AS r(
+    FROM json_to_recordset(CAST(:store_versions AS json)) AS r(
         resource_type varchar, resource_id varchar, version_id integer, is_current boolean,
         last_updated timestamp, effective_at timestamp, patient_hash varchar, key_version integer,
         nonce text, body text)
@@ -47,12 +47,21 @@ _PG_VERSIONS = """
 _PG_TOKENS = """
     INSERT INTO search_tokens (resource_pk, param, system, code)
     SELECT v.pk, t.param, t.system, t.code
-    FROM json_to_recordset(CAST(:tokens AS json)) AS t(
+    FROM json_to_recordset(CAST(:store_tokens AS json)) AS t(
         resource_type varchar, resource_id varchar, version_id integer,
         param varchar, system varchar, code varchar)
     JOIN new_versions AS v USING (resource_type, resource_id, version_id)
     RETURNING 1
 """
+# Built once: the values travel as parameters, so the statements' cache keys are computed once.
+PG_BATCH_CTES: tuple[CTE, ...] = (
+    text(_PG_VERSIONS)
+    .columns(column("pk"), column("resource_type"), column("resource_id"), column("version_id"))
+    .cte("new_versions"),
+    text(_PG_TOKENS).columns(column("one")).cte("new_tokens"),
+)
+_PG_STANDALONE = select(literal_column("1")).add_cte(*PG_BATCH_CTES)
+
 _VERSION_COLUMNS = (
     "resource_type",
     "resource_id",
@@ -83,18 +92,19 @@ def flush_pending(session: Session) -> None:
     if conn is None:
         return
     if conn.dialect.name == "postgresql":
-        ctes = take_pending_ctes(session)
-        conn.execute(select(literal_column("1")).add_cte(*ctes))
+        params = take_pending_params(session)
+        if params:
+            conn.execute(_PG_STANDALONE, params)
     else:
         _insert_batched(conn, session.info.pop(_PENDING))
 
 
-def take_pending_ctes(session: Session) -> list[CTE]:
-    """PostgreSQL only: the queued rows as data-modifying CTEs, to attach to another statement
-    (which must then be executed in this transaction). Empty if nothing is queued."""
+def take_pending_params(session: Session) -> dict[str, str] | None:
+    """PostgreSQL only: the queued rows as parameters of `PG_BATCH_CTES`, to attach to another
+    statement (which must then be executed in this transaction). None if nothing is queued."""
     pending: list[PendingRow] | None = session.info.pop(_PENDING, None)
     if not pending:
-        return []
+        return None
     versions = [
         {
             **{c: p.version[c] for c in _VERSION_COLUMNS},
@@ -117,13 +127,7 @@ def take_pending_ctes(session: Session) -> list[CTE]:
     ]
     # orjson writes naive datetimes as ISO 8601 without an offset: PostgreSQL reads that as the
     # timestamp (without time zone) these columns hold.
-    return [
-        text(_PG_VERSIONS)
-        .bindparams(versions=orjson.dumps(versions).decode())
-        .columns(column("pk"), column("resource_type"), column("resource_id"), column("version_id"))
-        .cte("new_versions"),
-        text(_PG_TOKENS).bindparams(tokens=orjson.dumps(tokens).decode()).columns(column("one")).cte("new_tokens"),
-    ]
+    return {"store_versions": orjson.dumps(versions).decode(), "store_tokens": orjson.dumps(tokens).decode()}
 
 
 def _insert_batched(conn: Connection, pending: list[PendingRow]) -> None:

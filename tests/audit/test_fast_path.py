@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import CTE, Engine, column, event, select, text
 
-from audit import append, verify_chain
+from audit import Companion, append, verify_chain
 from tests.audit.conftest import AuditDB
 from tests.audit.support import make_engine, sample_record
 
@@ -25,13 +25,14 @@ def data_table(pg_db: AuditDB) -> Iterator[str]:
         conn.execute(text(f"DROP TABLE {name}"))
 
 
-def _insert(table: str, row_id: int) -> CTE:
-    return (
-        text(f"INSERT INTO {table} (id) VALUES (:row_id) RETURNING id")
-        .bindparams(row_id=row_id)
-        .columns(column("id"))
-        .cte(f"data_{row_id}")
-    )
+_STATEMENTS: dict[str, CTE] = {}
+
+
+def _insert(table: str, row_id: int) -> Companion:
+    """The same CTE object every time, with the value as a parameter (as the service does)."""
+    statement = text(f"INSERT INTO {table} (id) VALUES (:row_id) RETURNING id").columns(column("id"))
+    cte = _STATEMENTS.setdefault(table, statement.cte("data"))
+    return Companion((cte,), {"row_id": row_id})
 
 
 def _ids(engine: Engine, table: str) -> list[int]:
@@ -102,13 +103,13 @@ def test_companions_run_once_on_the_fast_path_the_fallback_and_the_slow_path(
     other = make_engine(pg_db.url)
     try:
         with pg_db.engine.begin() as conn:  # slow path: nothing remembered yet
-            append(conn, sample_record(1), pg_db.keys, pg_db.tables, [_insert(data_table, 1)])
+            append(conn, sample_record(1), pg_db.keys, pg_db.tables, _insert(data_table, 1))
         with pg_db.engine.begin() as conn:  # fast path
-            append(conn, sample_record(2), pg_db.keys, pg_db.tables, [_insert(data_table, 2)])
+            append(conn, sample_record(2), pg_db.keys, pg_db.tables, _insert(data_table, 2))
         with other.begin() as conn:  # another writer moves the head...
             append(conn, sample_record(3), pg_db.keys, pg_db.tables)
         with pg_db.engine.begin() as conn:  # ...so this fast attempt misses and falls back
-            append(conn, sample_record(4), pg_db.keys, pg_db.tables, [_insert(data_table, 4)])
+            append(conn, sample_record(4), pg_db.keys, pg_db.tables, _insert(data_table, 4))
     finally:
         other.dispose()
     assert _ids(pg_db.engine, data_table) == [1, 2, 4]  # a second run would have hit the primary key
@@ -119,7 +120,7 @@ def test_companions_roll_back_with_the_record(pg_db: AuditDB, data_table: str) -
     with pg_db.engine.begin() as conn:
         append(conn, sample_record(1), pg_db.keys, pg_db.tables)
     with pytest.raises(RuntimeError), pg_db.engine.begin() as conn:
-        append(conn, sample_record(2), pg_db.keys, pg_db.tables, [_insert(data_table, 2)])
+        append(conn, sample_record(2), pg_db.keys, pg_db.tables, _insert(data_table, 2))
         raise RuntimeError("the request failed after the append")
     assert _ids(pg_db.engine, data_table) == []
     _verify(pg_db, 1)
@@ -127,4 +128,4 @@ def test_companions_roll_back_with_the_record(pg_db: AuditDB, data_table: str) -
 
 def test_companions_are_refused_where_the_database_cannot_take_them(sqlite_db: AuditDB) -> None:
     with pytest.raises(ValueError, match="PostgreSQL"), sqlite_db.engine.begin() as conn:
-        append(conn, sample_record(1), sqlite_db.keys, sqlite_db.tables, [_insert("t", 1)])
+        append(conn, sample_record(1), sqlite_db.keys, sqlite_db.tables, _insert("t", 1))
