@@ -27,8 +27,8 @@ _LEADERS = re.compile(r"(?:\.{2,}|_{2,}|…+|·{2,}|-{3,}|={2,}|:{2,})")
 # OCR'd numbers like "1O.5" are not split.
 _GLUED_UNIT = re.compile(
     r"(?<=[\d*])(?=(?:g/|gm|gms|mg/|ug/|mcg|ng/|fl\b|fL\b|pg\b|%|/cumm|/cmm|/ul|/uL|/µl|/μl|/mm|x10|X10|×10|"
-    r"mill|lakh|lac|thou|K/|k/|mmol|umol|µmol|cells|10\^|10\*))"
-)
+    r"mill|lakh|lac|thou|K/|k/|mmol|umol|µmol|cells|10\^\d|10\*\d))"
+)  # "10^"/"10*" only with their exponent: "4,610*" is 4,610 flagged, not 4,6 + "10*"
 # "25.4L%", "18.4H%": value, flag and unit in one token
 _GLUED_FLAG_UNIT = re.compile(
     r"(\d(?:HH|LL|H|L))(?=%|fL\b|fl\b|pg\b|g/|/|x10|X10|K/|k/|mill|lakh|thou|cells|10\^)"

@@ -19,6 +19,7 @@ from collections.abc import Collection, Sequence
 import numpy as np
 
 from fhir_gateway.ocr.engines import RapidOcrEngine
+from mappings.extract import LOW_CONFIDENCE
 from mappings.readings import AnalyteReading, Extraction, ReadingWarning
 from mappings.rows import TextRow, Word
 
@@ -36,22 +37,25 @@ def reread_rows(
 ) -> list[TextRow]:
     """Rows with the same geometry, value cells re-recognised by RapidOCR; rows listed in
     `whole` (results Tesseract could not map, e.g. "Tron" for "Iron") are re-read entirely,
-    rows listed in `skip` (see `settled_rows`) keep Tesseract's reading."""
+    rows listed in `skip` (see `settled_rows`) keep Tesseract's reading. A row that was not re-read
+    (nothing to check, or a number in it could not be cropped) is returned as the same object
+    (see `echoed_rows`)."""
     crops: list[np.ndarray] = []
     where: list[tuple[int, int]] = []
-    cell_words: dict[tuple[int, int], tuple[Word, ...]] = {}
     for ri, row in enumerate(rows):
         if not row.words or not _DIGIT.search(row.text) or (ri in skip and ri not in whole):
             continue
         cells = _cells_of(row)
-        for ci in range(len(cells)) if ri in whole else _cells_to_check(row, cells):
-            cell = cells[ci]
-            box = _crop(image, cell)
-            if box is None:
-                continue
-            crops.append(box)
-            where.append((ri, ci))
-            cell_words[(ri, ci)] = cell
+        todo = range(len(cells)) if ri in whole else _cells_to_check(row, cells)
+        boxes = {ci: _crop(image, cells[ci]) for ci in todo}
+        # a number Tesseract's reading of which would slip through unchecked makes the row no
+        # second reading at all; an uncroppable sliver without digits ("-") just keeps its text
+        if any(b is None and _DIGIT.search(" ".join(w.text for w in cells[ci])) for ci, b in boxes.items()):
+            continue
+        for ci, box in boxes.items():
+            if box is not None:
+                crops.append(box)
+                where.append((ri, ci))
     texts = engine.recognise(crops) if crops else []
     new_cells: dict[int, dict[int, tuple[str, float]]] = {}
     for (ri, ci), (text, score) in zip(where, texts, strict=True):
@@ -91,6 +95,11 @@ def reread_rows(
     return out
 
 
+def echoed_rows(rows: Sequence[TextRow], reread: Sequence[TextRow]) -> set[str]:
+    """Texts of the rows `reread_rows` passed through unread: for `merge(echoes=...)`."""
+    return {r.text for r, b in zip(rows, reread, strict=True) if b is r}
+
+
 # A value Tesseract reads at this confidence (value word x name match) was right in 750 of 750
 # generated-report readings (bench seeds 3000-3059), against 19 wrong among the rest: re-reading
 # it costs ~25 ms of RapidOCR and never changed it.
@@ -113,17 +122,45 @@ def settled_rows(
     return out
 
 
+def doubtful_rows(rows: Sequence[TextRow], result: Extraction) -> set[int]:
+    """Rows that gave an uncertain analyte. They are re-read whole, not just the value: the doubt
+    may sit in another cell (a range read "75-115" makes 10.6 look tenfold off), and a doubt
+    the cross-check leaves standing costs a full RapidOCR pass (`needs_full_read`)."""
+    sources = {a.source_text for a in result.analytes if a.status == "uncertain"}
+    return {i for i, r in enumerate(rows) if r.text in sources}
+
+
 def _cells_to_check(row: TextRow, cells: list[tuple[Word, ...]]) -> list[int]:
-    """The value cell and the one after it (a flag or a unit such as 10^3/uL): that is where a
-    misread changes the number. Names and reference ranges keep Tesseract's reading, which
-    halves the crops. A row that is one cell ("Hb: 13.5 g/dL") is re-read whole."""
+    """The value cell and, unless it cannot matter, the one after it (a flag or a unit such as
+    10^3/uL): that is where a misread changes the number. Names and reference ranges keep
+    Tesseract's reading, which halves the crops. A one-cell row ("Hb: 13.5 g/dL") is re-read
+    whole."""
     if len(cells) == 1:
         return [0]
     digit_cells = [i for i in range(1, len(cells)) if any(_DIGIT.search(w.text) for w in cells[i])]
     if not digit_cells:
         return []
     first = digit_cells[0]
-    return [i for i in (first, first + 1) if i < len(cells)]
+    if first + 1 < len(cells) and _may_change_value(cells[first + 1]):
+        return [first, first + 1]
+    return [first]
+
+
+# A reference range ("4.0 - 11.0", "(< 0.10)", "up to 2.0"), as opposed to a unit or a flag
+_RANGEISH = re.compile(r"\d\s*[-–—=]\s*[.\d]|^[(\[]?\s*[<>≤≥]|\bup\s*to\b", re.IGNORECASE)
+
+
+def _may_change_value(nxt: Sequence[Word]) -> bool:
+    """Whether the cell after the value can change the reported value (its unit, or a flag arrow
+    read as a digit) and so needs RapidOCR's reading too. Not a reference range (the value cell
+    then holds its own unit), nor a known unit Tesseract read confidently."""
+    from mappings.units import parse_unit
+
+    text = " ".join(w.text for w in nxt)
+    if _RANGEISH.search(text):
+        return False
+    confident = min(w.conf for w in nxt) >= SETTLED_CONFIDENCE
+    return not (confident and parse_unit(text) is not None)
 
 
 def _cells_of(row: TextRow) -> list[tuple[Word, ...]]:
@@ -161,19 +198,27 @@ def _same(a: float, b: float) -> bool:
 
 
 def merge(
-    primary: Extraction, secondary: Extraction, names: tuple[str, str] = ("tesseract", "rapidocr")
+    primary: Extraction,
+    secondary: Extraction,
+    names: tuple[str, str] = ("tesseract", "rapidocr"),
+    echoes: Collection[str] = (),
 ) -> tuple[list[AnalyteReading], list[ReadingWarning], dict[str, int]]:
+    """`echoes`: source texts of rows the secondary reading copied from the primary without
+    reading them again (see `reread_rows`). Their analytes are the primary's own reading a
+    second time, not a second opinion, so they can neither agree nor disagree with it."""
     from mappings.consistency import check_and_repair
 
     stats = {"agree": 0, "disagree": 0, "only_primary": 0, "only_secondary": 0, "resolved": 0, "uncertain": 0}
     a_by = {a.key: a for a in primary.analytes}
-    b_by = {b.key: b for b in secondary.analytes}
+    b_by = {b.key: b for b in secondary.analytes if not (b.source_text in echoes and b.key in a_by)}
     merged: dict[str, AnalyteReading] = {}
     disputed: list[str] = []
     for key in [*a_by, *(k for k in b_by if k not in a_by)]:
         a, b = a_by.get(key), b_by.get(key)
         if a is not None and b is not None:
-            if _same(a.value, b.value):
+            # the same quantity, whatever unit each reading found or assumed ("4,610" /uL
+            # and "4.610" 10^3/uL are both 4.61 x10^3/uL)
+            if _same(a.value_canonical, b.value_canonical):
                 stats["agree"] += 1
                 merged[key] = _agreed(a, b)
             else:
@@ -225,7 +270,10 @@ def _agreed(a: AnalyteReading, b: AnalyteReading) -> AnalyteReading:
     if b.status != "uncertain":
         return dataclasses.replace(b, confidence=conf)
     doubts = [n for n in a.notes if not n.startswith(_OCR_DOUBTS)]
-    if len(doubts) < len(a.notes) and not any("consisten" in n or "unusual" in n for n in a.notes):
+    other_doubts = any("consisten" in n or "unusual" in n for n in [*a.notes, *b.notes])
+    # two engines that are both unsure of the glyphs can agree on the same wrong fragment
+    # ("2..." for a smudged "5.03"): agreement settles the doubt only if one of them is sure
+    if len(doubts) < len(a.notes) and not other_doubts and conf >= LOW_CONFIDENCE:
         return dataclasses.replace(
             a, status="ok", confidence=conf, notes=[*doubts, "read identically by two OCR engines"]
         )
@@ -247,25 +295,60 @@ def _n_warnings(check, merged: dict[str, AnalyteReading], key: str, candidate: A
 # Analytes every CBC prints; one of them missing means a row was lost, not that it was absent.
 CORE_KEYS = ("hgb", "hct", "rbc", "mcv", "mch", "mchc", "wbc", "plt")
 _NAMEISH = re.compile(r"[A-Za-z]{2,}")
+# Numbers that are no result: a range ("39.0-46.0") or inside a unit ("10^3/uL"). A row with only
+# these is the tail of a result row the layout split ("fL  39.0-46.0"), not a lost result.
+_NOT_A_VALUE = re.compile(r"\d[\d.,]*\s*[-–—]\s*\d[\d.,]*|\S*/\S*")
 
 
-def needs_full_read(result: Extraction, rows: Sequence[TextRow]) -> bool:
+def needs_full_read(
+    result: Extraction, rows: Sequence[TextRow], reread: Sequence[TextRow] | None = None
+) -> bool:
     """Whether the Tesseract-led reading looks incomplete or doubtful enough to pay for a full
-    RapidOCR pass (text detection included, several seconds a page)."""
+    RapidOCR pass (text detection included, several seconds a page). `reread`: the cross-check's
+    rows, aligned with `rows`; a row whose re-reading gave an analyte is no longer an orphan."""
     keys = {a.key for a in result.analytes}
     if any(k not in keys for k in CORE_KEYS):
         return True
     if any(a.status == "uncertain" for a in result.analytes):
         return True
     orphans = orphan_rows(rows, result)
+    if reread is not None and len(reread) == len(rows):
+        orphans &= orphan_rows(reread, result)
     return sum(1 for i in orphans if rows[i].confidence < 0.75) >= 2
 
 
 def orphan_rows(rows: Sequence[TextRow], result: Extraction) -> set[int]:
-    """Indexes of rows that look like results (a name and a number) but produced no analyte."""
+    """Indexes of rows that look like results (a name and a number) but produced no analyte.
+    Header rows ("Age/Sex: 42 Y / M") are not results; see `header_rows`."""
+    from mappings.header import is_header_line
+
     sources = {a.source_text for a in result.analytes}
     return {
         i
         for i, r in enumerate(rows)
-        if r.words and _DIGIT.search(r.text) and _NAMEISH.search(r.text) and r.text not in sources
+        if r.words
+        and _DIGIT.search(r.text)
+        and _NAMEISH.search(r.text)
+        and r.text not in sources
+        and not is_header_line(r.text)
+        and (_DIGIT.search(_NOT_A_VALUE.sub(" ", r.text)) or _starts_with_a_name(r.text))
     }
+
+
+def _starts_with_a_name(text: str) -> bool:
+    """ "Monocytes  ar  %  2.0-10.0": a result whose value came out as letters, unlike the split-off
+    tail "fL  39.0-46.0" of another row."""
+    from mappings.matching import match_name
+
+    words = text.split()
+    return any(match_name(" ".join(words[:n])) is not None for n in range(1, min(4, len(words)) + 1))
+
+
+def header_rows(rows: Sequence[TextRow], result: Extraction) -> set[int]:
+    """Header rows holding a number, worth re-reading only while the patient's age or sex (needed
+    for the reference thresholds) is still unknown."""
+    from mappings.header import is_header_line
+
+    if result.context.age_years is not None and result.context.sex is not None:
+        return set()
+    return {i for i, r in enumerate(rows) if r.words and _DIGIT.search(r.text) and is_header_line(r.text)}

@@ -27,9 +27,8 @@ class Steps:
     rescale: bool = True
     leaders: bool = True
     rules: bool = True
-    denoise: bool = False
+    denoise: bool = True
     binarize: bool = False
-    binarize_noisy: bool = True
     # median connected-component height (px) the rescale step aims for; Tesseract's LSTM reads
     # best with x-heights around 20-30 px, and larger only costs time.
     target_text_px: float = 20.0
@@ -49,6 +48,9 @@ class PreprocessInfo:
     scale: float = 1.0
     text_px: float | None = None
     denoised: bool = False
+    # the page just before despeckling (same geometry): RapidOCR reads noisy grey levels better
+    # than the binary page Tesseract needs
+    grey: np.ndarray | None = None
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -81,17 +83,12 @@ def preprocess(gray: np.ndarray, steps: Steps = DEFAULT_STEPS) -> tuple[np.ndarr
     flat = timed("flatten", lambda: flatten_illumination(img))
     info.text_px = timed("rescale", lambda: text_height(flat))
     speckled = steps.denoise and timed("denoise", lambda: is_speckled(flat))
-    if steps.flatten or (speckled and steps.binarize_noisy):
+    if steps.flatten or speckled:
         img = flat  # a noisy page is binarised below, which needs the even lighting
     if steps.rules and info.text_px:
         img = timed("rules", lambda: remove_rules(img, info.text_px, mask_from=flat))
     if steps.leaders and info.text_px:
         img = timed("leaders", lambda: remove_leaders(img, info.text_px, mask_from=flat))
-    small_text = (info.text_px or 0) < 14
-    if speckled and not small_text:
-        # before upscaling, while specks are still one or two pixels
-        img = timed("denoise", lambda: cv2.medianBlur(img, 3))
-        info.denoised = True
     if steps.rescale and info.text_px:
         f = steps.target_text_px / info.text_px
         # leave near-target pages alone: resampling costs time and sharpness
@@ -100,13 +97,22 @@ def preprocess(gray: np.ndarray, steps: Steps = DEFAULT_STEPS) -> tuple[np.ndarr
             interp = cv2.INTER_CUBIC if f > 1 else cv2.INTER_AREA
             img = timed("rescale", lambda: cv2.resize(img, None, fx=f, fy=f, interpolation=interp))
             info.scale = f
-    if speckled and small_text:
-        # small text cannot lose a pixel: filter after upscaling, where strokes are thicker
-        img = timed("denoise", lambda: cv2.medianBlur(img, 3))
+    if speckled:
+        grey = img
+        img = timed("denoise", lambda: despeckle(img))
         info.denoised = True
-    if steps.binarize or (steps.binarize_noisy and info.denoised):
-        # after illumination flattening the paper is uniform, so one global (Otsu) threshold is
-        # enough and, unlike Tesseract's own, it runs after the speckle filter
+        # Rules broken into dashes and leader dots hidden among specks survive the first passes;
+        # on the clean binary page they show. What goes is whited out on the grey page too.
+        px = info.text_px * info.scale if info.text_px else steps.target_text_px
+        binary = img
+        if steps.rules:
+            img = timed("rules", lambda: remove_broken_rules(img, px))
+        if steps.leaders:
+            img = timed("leaders", lambda: remove_leaders(img, px))
+        grey = grey.copy()
+        grey[cv2.dilate((img != binary).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0] = 255
+        info.grey = grey
+    elif steps.binarize:
         img = timed("binarize", lambda: cv2.threshold(img, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[1])
     return img, info
 
@@ -279,6 +285,42 @@ def is_speckled(gray: np.ndarray) -> bool:
     _, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     specks = int((stats[1:, cv2.CC_STAT_AREA] <= 2).sum())
     return specks > 2e-4 * gray.size
+
+
+def despeckle(gray: np.ndarray) -> np.ndarray:
+    """Grey speckle and salt-and-pepper noise -> clean binary page. A 3x3 Gaussian averages
+    the specks away and Otsu then drops them below the threshold; a median filter would do the
+    same to the one-pixel strokes of faxed or small text, which the Gaussian keeps."""
+    blur = cv2.GaussianBlur(gray, (3, 3), 0)
+    return cv2.threshold(blur, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[1]
+
+
+def remove_broken_rules(binary: np.ndarray, text_px: float, min_cover: float = 0.1) -> np.ndarray:
+    """White out table rules that noise or fax broke into dashes (too short for
+    `remove_rules`). A rule shows as a pixel row covered by thin horizontal strokes across much
+    of the page (letters have a few such strokes per line, never a row's worth); every flat
+    blob lying on such a row goes, anything taller (a letter crossing it) stays."""
+    ink = (binary < 128).astype(np.uint8)
+    seg = max(3, int(0.3 * text_px))
+    horiz = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (seg, 1)))
+    horiz = cv2.dilate(horiz, np.ones((3, 1), np.uint8))  # a dash may sit a pixel higher or lower
+    cover = horiz.sum(axis=1) / max(1, binary.shape[1])
+    rows = np.flatnonzero(cover >= min_cover)
+    if rows.size == 0:
+        return binary
+    on_rule = np.zeros(binary.shape[0], dtype=bool)
+    for dy in range(-2, 3):  # a rule is 1-3 px thick and may drift a pixel or two
+        on_rule[np.clip(rows + dy, 0, binary.shape[0] - 1)] = True
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    top, h, w = stats[1:, cv2.CC_STAT_TOP], stats[1:, cv2.CC_STAT_HEIGHT], stats[1:, cv2.CC_STAT_WIDTH]
+    bottom = np.minimum(top + h - 1, binary.shape[0] - 1)
+    # elongated dashes only: a decimal point on a busy baseline row is flat too, but square
+    flat = (h <= max(3, 0.25 * text_px)) & (w >= np.maximum(seg, 2 * h)) & on_rule[top] & on_rule[bottom]
+    if not flat.any():
+        return binary
+    out = binary.copy()
+    out[np.isin(labels, np.flatnonzero(flat) + 1)] = 255
+    return out
 
 
 def remove_rules(gray: np.ndarray, text_px: float, mask_from: np.ndarray | None = None) -> np.ndarray:

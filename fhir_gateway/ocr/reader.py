@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -86,6 +86,7 @@ def read_report(
     images: list[tuple[int, np.ndarray]] = []  # preprocessed pages, for the combined fallback
     infos: list[PageInfo] = []
     warnings: list[ReadingWarning] = []
+    echoes: set[str] = set()  # rows the cross-check did not re-read (see combine.merge)
     for page in pages:
         info = PageInfo(index=page.index, source=page.source)
         if page.rows is not None:
@@ -103,6 +104,7 @@ def read_report(
             )
             rows_a.extend(ra)
             rows_b.extend(rb)
+            echoes.update(r.text for r, b in zip(ra, rb, strict=True) if b is r)
             info.rows = len(ra)
             confs = [r.confidence for r in ra if r.words]
             info.mean_confidence = round(float(np.mean(confs)), 4) if confs else None
@@ -128,9 +130,9 @@ def read_report(
     if engine == "combined" and images:
         from fhir_gateway.ocr.combine import merge, needs_full_read
 
-        result, stats = _merged(result, extract(rows_b), merge, stats)
+        result, stats = _merged(result, extract(rows_b), merge, stats, echoes=echoes)
         timings["extract"] = time.perf_counter() - t
-        if needs_full_read(result, rows_a):
+        if needs_full_read(result, rows_a, rows_b):
             # Tesseract's segmentation missed or garbled something: read the page(s) again with
             # RapidOCR's own text detection and let the merge rules decide per analyte.
             t = time.perf_counter()
@@ -167,9 +169,14 @@ def read_report(
 
 
 def _merged(
-    a: Extraction, b: Extraction, merge: Callable[..., Any], stats: dict[str, int], prefix: str = ""
+    a: Extraction,
+    b: Extraction,
+    merge: Callable[..., Any],
+    stats: dict[str, int],
+    prefix: str = "",
+    echoes: Collection[str] = (),
 ) -> tuple[Extraction, dict[str, int]]:
-    analytes, merge_warnings, st = merge(a, b)
+    analytes, merge_warnings, st = merge(a, b, echoes=echoes)
     keys = {x.key for x in analytes}
     warns = [w for w in a.warnings if w.key is None or w.key in keys or w.code.startswith("missing")]
     # a value the second reading recovered should not stay reported as missing/implausible
@@ -189,40 +196,55 @@ def _ocr_page(
     _add(timings, "preprocess", time.perf_counter() - t)
     for k, v in pinfo.timings.items():
         _add(timings, f"preprocess.{k}", v)
+    # Tesseract reads `img` (binary if the page was despeckled); RapidOCR reads `grey`, the
+    # same page before binarisation (same geometry, so Tesseract's boxes crop it directly)
+    grey = pinfo.grey if pinfo.grey is not None else img
+    pinfo.grey = None  # not kept alive with the page info
     reader = RapidOcrEngine() if engine == "rapidocr" else TesseractEngine()
     vote = None
     if steps.orientation:
         t = time.perf_counter()
-        crops = line_crops(img, (pinfo.text_px or steps.target_text_px) * pinfo.scale)
+        crops = line_crops(grey, (pinfo.text_px or steps.target_text_px) * pinfo.scale)
         vote = upside_down_vote(RapidOcrEngine().upside_down(crops)) if crops else None
         if vote is not None and vote > CLEAR_VOTE:
-            img = cv2.rotate(img, cv2.ROTATE_180)
+            img, grey = _turn(img, grey)
             pinfo.rotation = (pinfo.rotation + 180) % 360
         _add(timings, "orientation-probe", time.perf_counter() - t)
     t = time.perf_counter()
-    words = reader.read(img)
+    own = grey if engine == "rapidocr" else img
+    words = reader.read(own)
     unclear = vote is None or abs(vote) <= CLEAR_VOTE
     if steps.orientation and unclear and upright_score(words) < RETRY_BELOW:
-        flipped = cv2.rotate(img, cv2.ROTATE_180)
-        words_f = reader.read(flipped)
+        words_f = reader.read(cv2.rotate(own, cv2.ROTATE_180))
         if upright_score(words_f) > upright_score(words) + 0.05:
-            img, words = flipped, words_f
+            img, grey = _turn(img, grey)
+            words = words_f
             pinfo.rotation = (pinfo.rotation + 180) % 360
     rows = build_rows(words, page=page.index)
     _add(timings, f"ocr.{reader.name}", time.perf_counter() - t)
     rows_b: list[TextRow] = rows
     if engine == "combined":
-        from fhir_gateway.ocr.combine import orphan_rows, reread_rows, settled_rows
+        from fhir_gateway.ocr.combine import (
+            doubtful_rows,
+            header_rows,
+            orphan_rows,
+            reread_rows,
+            settled_rows,
+        )
         from mappings.extract import extract_report
 
         t = time.perf_counter()
         first = extract_report(rows)  # a few ms: pure text work
         first.analytes = mark_ocr_suspects(first.analytes, set())
-        rows_b = reread_rows(
-            img, rows, RapidOcrEngine(), whole=orphan_rows(rows, first), skip=settled_rows(rows, first)
-        )
+        whole = orphan_rows(rows, first) | doubtful_rows(rows, first) | header_rows(rows, first)
+        rows_b = reread_rows(grey, rows, RapidOcrEngine(), whole=whole, skip=settled_rows(rows, first))
         _add(timings, "ocr.rapidocr-crosscheck", time.perf_counter() - t)
-    return rows, rows_b, img, pinfo
+    return rows, rows_b, grey, pinfo
+
+
+def _turn(img: np.ndarray, grey: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    turned = cv2.rotate(img, cv2.ROTATE_180)
+    return turned, (turned if grey is img else cv2.rotate(grey, cv2.ROTATE_180))
 
 
 def _add(timings: dict[str, float], key: str, seconds: float) -> None:

@@ -580,6 +580,9 @@ def test_tesseract_noise(line: str, expected: list[tuple[str, float]]) -> None:
         ("RDW-SD  49,0*fL  39.0-46.0", "rdw_sd", 49.0, "H"),
         ("MeanPlatelet Volume  10.6  fL  7.5-11.5", "mpv", 10.6, None),
         ("PlateletDistributionWidth  12.8  fL  9.0-17.0", "pdw", 12.8, None),
+        # "10*" is a unit start only with its exponent: not 4.6 + "10*"
+        ("Absolute Lymphocyte Count  4,610*  cells/cumm  1,000 - 3,000", "lymph_abs", 4610.0, "H"),
+        ("TLC  7.810^3/uL  4.0 - 11.0", "wbc", 7.8, None),  # glued unit with its exponent still splits
     ],
 )
 def test_rapidocr_noise(line: str, key: str, value: float, flag: str | None) -> None:

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
 from fhir_gateway.ocr.checks import arrow_read_as_digit, mark_ocr_suspects
-from fhir_gateway.ocr.combine import merge, reread_rows, settled_rows
+from fhir_gateway.ocr.combine import (
+    CORE_KEYS,
+    echoed_rows,
+    merge,
+    needs_full_read,
+    orphan_rows,
+    reread_rows,
+    settled_rows,
+)
 from fhir_gateway.ocr.textfix import fix_token
 from mappings.readings import AnalyteReading, Extraction, HeaderContext
 from mappings.rows import TextRow, Word
@@ -124,4 +134,121 @@ def test_confident_plain_readings_skip_the_cross_check() -> None:
     out = reread_rows(image, rows, Counting(), skip={0})  # type: ignore[arg-type]
     assert out[0] == rows[0]  # kept as Tesseract read it
     assert "9.9" in out[2].text
-    assert Counting.crops == 3 * 2  # value cell and the one after it, for the three other rows
+    # value cell and the one after it, for the three other rows; not MCV's "fL", a unit
+    # Tesseract read at 0.97
+    assert Counting.crops == 3 * 2 - 1
+
+
+def test_ranges_and_confident_units_are_not_reread() -> None:
+    def cells(*texts: str, conf: float = 0.5) -> TextRow:
+        words = tuple(Word(t, conf, 150 * i, 0, 150 * i + 120, 20) for i, t in enumerate(texts))
+        return TextRow(text="  ".join(texts), words=words, confidence=conf, page=0, cells=texts)
+
+    rows = [
+        cells("WBC", "7.8x10^9/L", "(4.0-11.0)", "H"),  # the value cell holds its unit; then a range
+        cells("Hb", "13.5", "g/dL"),  # a unit read at 0.5: worth a second look
+        cells("Hb", "13.5", "g/dL", conf=0.95),  # a unit read at 0.95: not
+        cells("BASO", "0.08", "<0.10"),
+    ]
+
+    class Counting:
+        crops = 0
+
+        def recognise(self, crops: list[np.ndarray]) -> list[tuple[str, float]]:
+            Counting.crops += len(crops)
+            return [("1", 0.99)] * len(crops)
+
+    reread_rows(np.full((40, 800), 255, np.uint8), rows, Counting())  # type: ignore[arg-type]
+    assert Counting.crops == 1 + 2 + 1 + 1
+
+
+def test_rows_not_reread_are_no_second_opinion() -> None:
+    # seed 4004: Tesseract read "RBC 2..." (5.03 lost to noise); the cross-check skipped the row
+    # and passed Tesseract's text through, so "both engines" read 2.0 from the same text
+    rows = [_row("RBC 2...", 0.43), _row("Hb 13.5 g/dL", 0.6)]
+
+    class Reader:
+        def recognise(self, crops: list[np.ndarray]) -> list[tuple[str, float]]:
+            return [("13.5", 0.99), ("g/dL", 0.99)][: len(crops)]
+
+    image = np.full((40, 400), 255, np.uint8)
+    out = reread_rows(image, rows, Reader(), skip={0})  # type: ignore[arg-type]
+    assert echoed_rows(rows, out) == {"RBC 2..."}
+    doubt = ["last digit may be a misread flag arrow"]  # a glyph doubt a real re-read settles
+    tess = Extraction(
+        analytes=[
+            _a("rbc", 2.0, conf=0.9, status="uncertain", notes=doubt, source=rows[0].text),
+            _a("hgb", 13.5, conf=0.4, status="uncertain", notes=doubt, source=rows[1].text),
+        ]
+    )
+    rapid = Extraction(
+        analytes=[
+            _a("rbc", 2.0, conf=0.9, status="uncertain", notes=doubt, source=out[0].text),
+            _a("hgb", 13.5, conf=0.97, source=out[1].text),
+        ]
+    )
+    analytes, _, stats = merge(tess, rapid, echoes=echoed_rows(rows, out))
+    by = {a.key: a for a in analytes}
+    assert by["rbc"].status == "uncertain" and "read identically by two OCR engines" not in by["rbc"].notes
+    assert by["hgb"].status == "ok"  # a real re-read still settles the doubt
+    assert stats["agree"] == 1 and stats["only_primary"] == 1
+
+
+def test_two_unsure_engines_agreeing_stay_uncertain() -> None:
+    doubt = ["low OCR confidence"]
+    tess = Extraction(analytes=[_a("rbc", 2.0, conf=0.1, status="uncertain", notes=doubt)])
+    rapid = Extraction(analytes=[_a("rbc", 2.0, conf=0.3, status="uncertain", notes=doubt)])
+    analytes, _, _ = merge(tess, rapid)
+    assert analytes[0].status == "uncertain"
+
+
+def test_a_row_whose_number_cannot_be_cropped_is_not_reread() -> None:
+    def row(*words: Word) -> TextRow:
+        texts = tuple(w.text for w in words)
+        return TextRow(text="  ".join(texts), words=words, confidence=0.7, page=0, cells=texts)
+
+    hb, value = Word("Hb", 0.9, 0, 0, 40, 20), Word("13.5", 0.5, 60, 0, 120, 20)
+    unit = Word("g/dL", 0.5, 160, 0, 220, 20)
+    flat_value = row(hb, Word("10^3", 0.5, 60, 18, 120, 20), unit)  # 2 px high: no crop
+    dash = row(hb, value, Word("-", 0.5, 140, 9, 150, 11), unit)  # a sliver without digits
+
+    class Reader:
+        def recognise(self, crops: list[np.ndarray]) -> list[tuple[str, float]]:
+            return [("18.5", 0.99)] * len(crops)
+
+    image = np.full((40, 400), 255, np.uint8)
+    out = reread_rows(image, [flat_value, dash], Reader(), whole={0, 1})  # type: ignore[arg-type]
+    assert out[0] is flat_value and echoed_rows([flat_value, dash], out) == {flat_value.text}
+    assert "18.5" in out[1].text and "-" in out[1].cells  # re-read; the dash keeps its text
+
+
+def test_full_read_only_for_rows_neither_engine_could_place() -> None:
+    rows = [
+        _row("Hb 13.5 g/dL", 0.95),
+        _row("Monocytes ar % 2.0-10.0", 0.6),  # the value came out as letters: a lost result
+        _row("fk 39.0-46.0", 0.3),  # the split-off tail of a row above: no result of its own
+        _row("Age/Sex: 42 Y / M", 0.5),  # header, not a result
+    ]
+    core = [_a(k, 1.0, source=rows[0].text) for k in CORE_KEYS]
+    ex = Extraction(analytes=core, context=HeaderContext(), warnings=[])
+    assert orphan_rows(rows, ex) == {1}
+    lost = [*rows[:1], _row("Tron 116 ug/dL", 0.5), _row("RDW CV 125 % 11.5-14.5", 0.5)]
+    assert orphan_rows(lost, ex) == {1, 2}
+    assert needs_full_read(ex, lost)  # two low-confidence results nobody placed
+    reread = [lost[0], _row("Iron 116 ug/dL", 0.99), _row("RDW CV 12.5 % 11.5-14.5", 0.99)]
+    found = Extraction(
+        analytes=[*core, _a("iron", 116.0, source=reread[1].text), _a("rdw_cv", 12.5, source=reread[2].text)],
+        context=HeaderContext(),
+        warnings=[],
+    )
+    assert not needs_full_read(found, lost, reread)  # the cross-check placed both
+
+
+def test_engines_agree_on_the_quantity_not_the_printed_digits() -> None:
+    # "4,610*" read as 4610 cells/uL by one engine, "4.610*" as 4.61 x10^3/uL by the other
+    tess = Extraction(analytes=[dataclasses.replace(_a("lymph_abs", 4610.0), value_canonical=4.61)])
+    rapid = Extraction(analytes=[_a("lymph_abs", 4.61)])
+    analytes, warnings, stats = merge(tess, rapid)
+    assert stats["agree"] == 1 and analytes[0].status != "uncertain" and not warnings
+    other = Extraction(analytes=[_a("lymph_abs", 4.16)])
+    assert merge(tess, other)[2]["disagree"] == 1
