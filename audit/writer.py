@@ -10,9 +10,10 @@ undoes the head update together with the record: no orphan record, no hole.
 Because the lane lock lasts until the caller's commit, append as late in the unit of work as
 possible (just before commit).
 
-PostgreSQL fast path: a process remembers, per lane it wrote, the head it left and a sequence
-number fetched ahead, so the next append on that lane is one statement (one round trip) whose
-UPDATE of the head applies only if the head is still exactly what the process remembers. If
+Fast path: a process remembers, per lane it wrote, the head it left and the next sequence number
+(fetched ahead on PostgreSQL), so its next append on that lane is one statement on PostgreSQL
+(two elsewhere) whose UPDATE of the head applies only if the head is still exactly what the
+process remembers. If
 another writer moved the head, or the transaction that wrote it rolled back, nothing is written
 and the append falls back to the locking claim above. Correctness never rests on the memory.
 """
@@ -95,14 +96,10 @@ def append(
     statements = _statements(tables)
     if companion is not None and conn.dialect.name != "postgresql":
         raise ValueError("companion statements need PostgreSQL (data-modifying CTEs)")
-    if conn.dialect.name != "postgresql":
-        place, prev_mac = _claim_place(conn, statements, keys, tables)
-        row, head = _sealed_row(record, keys, place, prev_mac)
-        conn.execute(statements.insert_event, row)
-        conn.execute(statements.set_head_mac, head)
-        return Appended(seq=place.seq, lane=place.lane, position=place.position, mac=row["mac"])
-
     lanes = _lane_memory(conn.engine, tables)
+    if conn.dialect.name != "postgresql":
+        return _append_elsewhere(conn, statements, record, keys, tables, lanes)
+
     known = lanes.checkout()
     if known is not None:
         place = Place(known.next_seq, known.lane, known.position + 1)
@@ -125,6 +122,38 @@ def append(
     # One round trip for both writes; the lane lock is held meanwhile, so fewer is better.
     next_seq = conn.execute(statements.insert_event_and_set_head, {**_prefixed(row), **head}).scalar_one()
     lanes.checkin(_KnownLane(place.lane, place.position, row["mac"], int(next_seq)))
+    return Appended(seq=place.seq, lane=place.lane, position=place.position, mac=row["mac"])
+
+
+def _append_elsewhere(
+    conn: Connection,
+    statements: _Statements,
+    record: AuditRecord,
+    keys: AuditKeys,
+    tables: AuditTables,
+    lanes: _LaneMemory,
+) -> Appended:
+    """SQLite and others (no data-modifying CTEs): two statements when the head is as remembered
+    (move it, insert the row), else three (claim, insert, set the head's MACs). Writers are
+    serialised by the database there, so the next sequence number is simply the last one + 1."""
+    known = lanes.checkout()
+    if known is not None:
+        place = Place(known.next_seq, known.lane, known.position + 1)
+        row, head = _sealed_row(record, keys, place, known.last_mac)
+        moved = conn.execute(
+            statements.move_head_if_unchanged,
+            {**head, "b_prev_position": known.position, "b_prev_mac": known.last_mac},
+        ).rowcount
+        if moved == 1:
+            conn.execute(statements.insert_event, row)
+            lanes.checkin(_KnownLane(place.lane, place.position, row["mac"], place.seq + 1))
+            return Appended(seq=place.seq, lane=place.lane, position=place.position, mac=row["mac"])
+        lanes.lost(known.lane)
+    place, prev_mac = _claim_place(conn, statements, keys, tables)
+    row, head = _sealed_row(record, keys, place, prev_mac)
+    conn.execute(statements.insert_event, row)
+    conn.execute(statements.set_head_mac, head)
+    lanes.checkin(_KnownLane(place.lane, place.position, row["mac"], place.seq + 1))
     return Appended(seq=place.seq, lane=place.lane, position=place.position, mac=row["mac"])
 
 
@@ -243,6 +272,7 @@ class _Statements:
     set_head_mac: Update
     insert_event_and_set_head: Update  # PostgreSQL: both of the above in one statement (a CTE)
     append_if_head_unchanged: Select[Any]  # PostgreSQL fast path: claim, insert and set head at once
+    move_head_if_unchanged: Update  # elsewhere, fast path: the head moves only if as remembered
 
 
 _STATEMENTS: dict[int, tuple[AuditTables, _Statements]] = {}
@@ -277,7 +307,7 @@ def _statements(tables: AuditTables) -> _Statements:
         .values(last_mac=bindparam("b_last_mac"), head_mac=bindparam("b_head_mac"))
     )
     event_columns = [c.name for c in events.c]
-    moved_head = (
+    move_head_if_unchanged = (
         update(head)
         .where(
             head.c.lane == bindparam("b_lane"),
@@ -289,9 +319,8 @@ def _statements(tables: AuditTables) -> _Statements:
             last_mac=bindparam("b_last_mac"),
             head_mac=bindparam("b_head_mac"),
         )
-        .returning(head.c.lane)
-        .cte("moved_head")
     )
+    moved_head = move_head_if_unchanged.returning(head.c.lane).cte("moved_head")
     # The row is inserted once per head row moved: none at all if the head was not as remembered.
     new_event = (
         insert(events)
@@ -320,6 +349,7 @@ def _statements(tables: AuditTables) -> _Statements:
             insert(events).values({c.name: bindparam(f"v_{c.name}") for c in events.c}).cte("new_event")
         ).returning(tables.seq_generator.next_value()),  # the lane's next append's number, ahead
         append_if_head_unchanged=append_if_head_unchanged,
+        move_head_if_unchanged=move_head_if_unchanged,
     )
     _STATEMENTS[id(tables)] = (tables, statements)
     return statements
