@@ -205,7 +205,7 @@ class _KnownLane:
     lane: int
     position: int  # the head this process left: last position and MAC
     last_mac: bytes
-    next_seq: int  # fetched ahead in the same statement
+    next_seq: int  # PostgreSQL: fetched ahead in the same statement; elsewhere: last seq + 1
     fetched_at: float = 0.0
 
     def fresh(self, now: float) -> bool:

@@ -25,13 +25,11 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import (
     BigInteger,
     Column,
-    Engine,
     Integer,
     LargeBinary,
     MetaData,
@@ -39,7 +37,6 @@ from sqlalchemy import (
     Table,
     bindparam,
     create_engine,
-    event,
 )
 from sqlalchemy.engine import make_url
 
@@ -58,28 +55,10 @@ from audit import (  # noqa: E402
     ensure_chain_heads,
 )
 from audit.verify import verify_chain  # noqa: E402
+from tests.audit.support import make_engine  # noqa: E402  (configured like the service)
 
 KEYS_ENV = "AUDIT_BENCH_KEYS"  # keys reach workers through the environment, never argv (ps shows argv)
 BODY = json.dumps({"resourceType": "Observation", "status": "final", "note": "x" * 1400}).encode()
-
-
-def make_engine(url: str) -> Engine:
-    """Configured like the service: on SQLite WAL, busy timeout and BEGIN IMMEDIATE."""
-    if make_url(url).get_backend_name() != "sqlite":
-        return create_engine(url, pool_size=4, max_overflow=4)
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 60})
-
-    @event.listens_for(engine, "connect")
-    def _pragmas(dbapi_conn: Any, _record: Any) -> None:
-        dbapi_conn.isolation_level = None
-        dbapi_conn.execute("PRAGMA journal_mode=WAL")
-        dbapi_conn.execute("PRAGMA busy_timeout=60000")
-
-    @event.listens_for(engine, "begin")
-    def _begin_immediate(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
-
-    return engine
 
 
 def define_tables(prefix: str, lanes: list[int]) -> tuple[MetaData, Table, dict[int, AuditTables]]:

@@ -20,7 +20,7 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from audit import define_audit_tables
 
@@ -57,10 +57,6 @@ class ResourceVersion(Base):
     nonce: Mapped[bytes] = mapped_column(LargeBinary)
     body: Mapped[bytes] = mapped_column(LargeBinary)
 
-    tokens: Mapped[list[SearchToken]] = relationship(
-        back_populates="resource", cascade="all, delete-orphan", lazy="raise"
-    )
-
 
 class SearchToken(Base):
     """One (param, system, code) per searchable coding; `code` is a blind index for PHI params."""
@@ -75,8 +71,6 @@ class SearchToken(Base):
     param: Mapped[str] = mapped_column(String(64))
     system: Mapped[str] = mapped_column(String(255), default="")
     code: Mapped[str] = mapped_column(String(255))
-
-    resource: Mapped[ResourceVersion] = relationship(back_populates="tokens")
 
 
 # The audit trail's tables live in the same database (and metadata, hence migrations), so an

@@ -88,9 +88,9 @@ def queue(session: Session, version: dict[str, Any], tokens: Iterable[tuple[str,
 
 def flush_pending(session: Session) -> None:
     """Insert the queued rows now (reads call this first, so a unit of work sees its own writes)."""
-    conn = session.connection() if session.info.get(_PENDING) else None
-    if conn is None:
+    if not session.info.get(_PENDING):
         return
+    conn = session.connection()
     if conn.dialect.name == "postgresql":
         params = take_pending_params(session)
         if params:
