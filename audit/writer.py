@@ -11,10 +11,9 @@ Because the lane lock lasts until the caller's commit, append as late in the uni
 possible (just before commit).
 
 Fast path: a process remembers, per lane it wrote, the head it left and the next sequence number
-(fetched ahead on PostgreSQL), so its next append on that lane is one statement on PostgreSQL
-(two elsewhere) whose UPDATE of the head applies only if the head is still exactly what the
-process remembers. If
-another writer moved the head, or the transaction that wrote it rolled back, nothing is written
+(fetched ahead on PostgreSQL), once that transaction commits, so its next append on that lane is
+one statement on PostgreSQL (two elsewhere) whose UPDATE of the head applies only if the head is
+still exactly what the process remembers. If another writer moved the head, nothing is written
 and the append falls back to the locking claim above. Correctness never rests on the memory.
 """
 
@@ -24,7 +23,8 @@ import threading
 import time
 import weakref
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -38,6 +38,7 @@ from sqlalchemy import (
     Select,
     Update,
     bindparam,
+    event,
     func,
     insert,
     literal_column,
@@ -100,7 +101,7 @@ def append(
     if conn.dialect.name != "postgresql":
         return _append_elsewhere(conn, statements, record, keys, tables, lanes)
 
-    known = lanes.checkout()
+    known = _own_pending(conn, lanes) or lanes.checkout()
     if known is not None:
         place = Place(known.next_seq, known.lane, known.position + 1)
         row, head = _sealed_row(record, keys, place, known.last_mac)
@@ -109,10 +110,12 @@ def append(
         if companion is not None:
             stmt = _with_ctes(stmt, companion.ctes)
             params.update(companion.params)
-        result = conn.execute(stmt, params).one()
+        with lanes.held(known.lane):
+            result = conn.execute(stmt, params).one()
         companion = None  # executed, whether or not the head matched
         if result.appended:
-            lanes.checkin(_KnownLane(place.lane, place.position, row["mac"], int(result.next_seq)))
+            known = _KnownLane(place.lane, place.position, row["mac"], int(result.next_seq))
+            _remember_at_commit(conn, lanes, known)
             return Appended(seq=place.seq, lane=place.lane, position=place.position, mac=row["mac"])
         lanes.lost(known.lane)  # another writer moved this head (or our last write rolled back)
     if companion is not None:
@@ -121,7 +124,7 @@ def append(
     row, head = _sealed_row(record, keys, place, prev_mac)
     # One round trip for both writes; the lane lock is held meanwhile, so fewer is better.
     next_seq = conn.execute(statements.insert_event_and_set_head, {**_prefixed(row), **head}).scalar_one()
-    lanes.checkin(_KnownLane(place.lane, place.position, row["mac"], int(next_seq)))
+    _remember_at_commit(conn, lanes, _KnownLane(place.lane, place.position, row["mac"], int(next_seq)))
     return Appended(seq=place.seq, lane=place.lane, position=place.position, mac=row["mac"])
 
 
@@ -136,24 +139,26 @@ def _append_elsewhere(
     """SQLite and others (no data-modifying CTEs): two statements when the head is as remembered
     (move it, insert the row), else three (claim, insert, set the head's MACs). Writers are
     serialised by the database there, so the next sequence number is simply the last one + 1."""
-    known = lanes.checkout()
+    known = _own_pending(conn, lanes) or lanes.checkout()
     if known is not None:
         place = Place(known.next_seq, known.lane, known.position + 1)
         row, head = _sealed_row(record, keys, place, known.last_mac)
-        moved = conn.execute(
-            statements.move_head_if_unchanged,
-            {**head, "b_prev_position": known.position, "b_prev_mac": known.last_mac},
-        ).rowcount
+        with lanes.held(known.lane):
+            moved = conn.execute(
+                statements.move_head_if_unchanged,
+                {**head, "b_prev_position": known.position, "b_prev_mac": known.last_mac},
+            ).rowcount
         if moved == 1:
             conn.execute(statements.insert_event, row)
-            lanes.checkin(_KnownLane(place.lane, place.position, row["mac"], place.seq + 1))
+            known = _KnownLane(place.lane, place.position, row["mac"], place.seq + 1)
+            _remember_at_commit(conn, lanes, known)
             return Appended(seq=place.seq, lane=place.lane, position=place.position, mac=row["mac"])
         lanes.lost(known.lane)
     place, prev_mac = _claim_place(conn, statements, keys, tables)
     row, head = _sealed_row(record, keys, place, prev_mac)
     conn.execute(statements.insert_event, row)
     conn.execute(statements.set_head_mac, head)
-    lanes.checkin(_KnownLane(place.lane, place.position, row["mac"], place.seq + 1))
+    _remember_at_commit(conn, lanes, _KnownLane(place.lane, place.position, row["mac"], place.seq + 1))
     return Appended(seq=place.seq, lane=place.lane, position=place.position, mac=row["mac"])
 
 
@@ -217,6 +222,7 @@ class _LaneMemory:
 
     def __init__(self) -> None:
         self._idle: deque[_KnownLane] = deque()
+        self._busy: set[int] = set()  # checked out by a thread of this process
         self._avoid: set[int] = set()
         self._lock = threading.Lock()
 
@@ -226,27 +232,53 @@ class _LaneMemory:
             while self._idle:
                 known = self._idle.popleft()  # least recently used: concurrent writers spread out
                 if known.fresh(now):
+                    self._busy.add(known.lane)
                     return known
         return None
+
+    def hold(self, lane: int) -> None:
+        with self._lock:
+            self._busy.add(lane)
+
+    def release(self, lane: int) -> None:
+        """The transaction that wrote `lane` rolled back: the head is not what we wrote."""
+        with self._lock:
+            self._busy.discard(lane)
+            self._idle = deque(k for k in self._idle if k.lane != lane)
 
     def checkin(self, known: _KnownLane) -> None:
         stamped = _KnownLane(known.lane, known.position, known.last_mac, known.next_seq, time.monotonic())
         with self._lock:
             self._idle = deque(k for k in self._idle if k.lane != known.lane)
             self._idle.append(stamped)
+            self._busy.discard(known.lane)
             self._avoid.discard(known.lane)
+
+    @contextmanager
+    def held(self, lane: int) -> Iterator[None]:
+        """Around a checked-out lane's write: if it raises, the lane is no longer this thread's."""
+        try:
+            yield
+        except BaseException:
+            with self._lock:
+                self._busy.discard(lane)
+            raise
 
     def lost(self, lane: int) -> None:
         """Another process writes this lane: prefer others when claiming, so processes settle on
         different lanes instead of invalidating each other's memory."""
         with self._lock:
+            self._busy.discard(lane)
             self._avoid.add(lane)
             if len(self._avoid) >= MAX_LANES // 2:
                 self._avoid.clear()
 
     def avoided(self) -> list[int]:
+        """Lanes a claim should take last: those other processes write, and this process's own
+        (idle or about to be written by another thread). Claiming one of ours makes that
+        thread's fast path wait on our lock and then fail."""
         with self._lock:
-            return sorted(self._avoid)
+            return sorted(self._avoid | self._busy | {k.lane for k in self._idle})
 
 
 _MEMORY: weakref.WeakKeyDictionary[Engine, dict[int, _LaneMemory]] = weakref.WeakKeyDictionary()
@@ -256,8 +288,43 @@ _MEMORY_LOCK = threading.Lock()
 def _lane_memory(engine: Engine, tables: AuditTables) -> _LaneMemory:
     # Per engine (database) and table set: a remembered head is only meaningful for its own chain.
     with _MEMORY_LOCK:
-        per_engine = _MEMORY.setdefault(engine, {})
+        per_engine = _MEMORY.get(engine)
+        if per_engine is None:
+            per_engine = _MEMORY[engine] = {}
+            event.listen(engine, "commit", _on_commit)
+            event.listen(engine, "rollback", _on_rollback)
         return per_engine.setdefault(id(tables), _LaneMemory())
+
+
+# A head is remembered only once its transaction commits: until then it is not the head another
+# transaction sees, and a thread reusing it early would wait on our lane lock, then fail.
+_PENDING = "audit_lanes_pending"
+
+
+def _remember_at_commit(conn: Connection, lanes: _LaneMemory, known: _KnownLane) -> None:
+    lanes.hold(known.lane)
+    conn.info.setdefault(_PENDING, []).append((lanes, known))
+
+
+def _own_pending(conn: Connection, lanes: _LaneMemory) -> _KnownLane | None:
+    """A lane this transaction already wrote: it holds its lock, so the head is as it left it."""
+    pending = conn.info.get(_PENDING)
+    if pending:
+        for i, (memory, known) in enumerate(pending):
+            if memory is lanes:
+                del pending[i]
+                return known
+    return None
+
+
+def _on_commit(conn: Connection) -> None:
+    for lanes, known in conn.info.pop(_PENDING, ()):
+        lanes.checkin(known)
+
+
+def _on_rollback(conn: Connection) -> None:
+    for lanes, known in conn.info.pop(_PENDING, ()):
+        lanes.release(known.lane)
 
 
 @dataclass(frozen=True)

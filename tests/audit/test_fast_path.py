@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import CTE, Engine, column, event, select, text
 
-from audit import Companion, append, verify_chain
+from audit import Companion, append, ensure_chain_heads, verify_chain
 from tests.audit.conftest import AuditDB
 from tests.audit.support import make_engine, sample_record
 
@@ -135,3 +135,28 @@ def test_companions_roll_back_with_the_record(pg_db: AuditDB, data_table: str) -
 def test_companions_are_refused_where_the_database_cannot_take_them(sqlite_db: AuditDB) -> None:
     with pytest.raises(ValueError, match="PostgreSQL"), sqlite_db.engine.begin() as conn:
         append(conn, sample_record(1), sqlite_db.keys, sqlite_db.tables, _insert("t", 1))
+
+
+def test_an_uncommitted_head_is_not_offered_to_another_transaction(pg_db: AuditDB) -> None:
+    """Until the first transaction commits, the head it wrote is not the one others see: a second
+    transaction of the same process that tried it would waste a statement and then claim anyway."""
+    with pg_db.engine.begin() as conn:
+        ensure_chain_heads(conn, pg_db.keys, pg_db.tables, lanes=2)
+        append(conn, sample_record(0), pg_db.keys, pg_db.tables)  # the process now knows a lane
+    seen: list[str] = []
+    with pg_db.engine.connect() as first, pg_db.engine.connect() as second, first.begin():
+        held = append(first, sample_record(1), pg_db.keys, pg_db.tables)
+        with second.begin():
+            event.listen(second, "before_cursor_execute", lambda *args: seen.append(args[2]))
+            other = append(second, sample_record(2), pg_db.keys, pg_db.tables)
+    assert other.lane != held.lane
+    assert len(seen) == 2  # claim a free lane, write: no failed attempt on the first's lane
+    _verify(pg_db, 3)
+
+
+def test_appends_in_one_transaction_stay_on_its_lane(db: AuditDB) -> None:
+    with db.engine.begin() as conn:
+        places = [append(conn, sample_record(i), db.keys, db.tables) for i in range(4)]
+    assert {p.lane for p in places} == {places[0].lane}
+    assert [p.position for p in places] == [1, 2, 3, 4]
+    _verify(db, 4)
