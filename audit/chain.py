@@ -9,13 +9,13 @@ insertion and reordering break it too.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import os
 import struct
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
@@ -93,7 +93,7 @@ def _field(value: bytes | str | int | None) -> bytes:
         value = str(value).encode()
     elif isinstance(value, str):
         value = value.encode()
-    return struct.pack(">I", len(value)) + value
+    return len(value).to_bytes(4, "big") + value
 
 
 def row_mac(
@@ -125,12 +125,12 @@ def row_mac(
         _field(nonce),
         _field(ciphertext),
     ]
-    return hmac.new(mac_key, b"".join(parts), hashlib.sha256).digest()
+    return hmac.digest(mac_key, b"".join(parts), "sha256")
 
 
 def head_mac(mac_key: bytes, lane: int, last_position: int, last_mac: bytes) -> bytes:
     message = _HEAD_TAG + _field(lane) + _field(last_position) + _field(last_mac)
-    return hmac.new(mac_key, message, hashlib.sha256).digest()
+    return hmac.digest(mac_key, message, "sha256")
 
 
 def _aad(seq: int, key_version: int) -> bytes:
@@ -139,18 +139,23 @@ def _aad(seq: int, key_version: int) -> bytes:
     return _AAD_TAG + struct.pack(">QI", seq, key_version)
 
 
+@lru_cache(maxsize=16)
+def _cipher(key: bytes) -> AESGCM:
+    return AESGCM(key)  # its key schedule is set up once per key, not per record
+
+
 def seal(record: AuditRecord, seq: int, keys: AuditKeys) -> tuple[int, bytes, bytes]:
     """Encrypt under the current key: (key_version, nonce, ciphertext)."""
     version = keys.current_version
     nonce = os.urandom(NONCE_BYTES)  # random 96-bit nonces: fine far below 2^32 records per key
-    ciphertext = AESGCM(keys.current_key).encrypt(nonce, record.to_json_bytes(), _aad(seq, version))
+    ciphertext = _cipher(keys.current_key).encrypt(nonce, record.to_json_bytes(), _aad(seq, version))
     return version, nonce, ciphertext
 
 
 def open_sealed(seq: int, key_version: int, nonce: bytes, ciphertext: bytes, keys: AuditKeys) -> AuditRecord:
     key = keys.encryption_key(key_version)
     try:
-        plaintext = AESGCM(key).decrypt(nonce, ciphertext, _aad(seq, key_version))
+        plaintext = _cipher(key).decrypt(nonce, ciphertext, _aad(seq, key_version))
     except InvalidTag:
         raise DecryptError(f"audit record {seq} failed authentication") from None
     return AuditRecord.from_json_bytes(plaintext)

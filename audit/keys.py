@@ -9,7 +9,6 @@ orphan every index entry.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 from collections.abc import Mapping
@@ -69,7 +68,7 @@ class AuditKeys:
     def blind_index(self, kind: IndexKind, value: str) -> str:
         """Keyed hash for equality lookups; hex so it indexes well as a plain string column."""
         message = b"cbc-audit-index\x00" + kind.value.encode() + b"\x00" + value.encode()
-        return hmac.new(self.index_key, message, hashlib.sha256).hexdigest()
+        return hmac.digest(self.index_key, message, "sha256").hex()
 
     def rotated(self, new_key: bytes | None = None) -> AuditKeys:
         """A copy with a new current version; mirrors what the service keyring's rotation does."""

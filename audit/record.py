@@ -13,6 +13,8 @@ from datetime import UTC, datetime
 from enum import IntEnum, StrEnum
 from typing import Any
 
+import orjson
+
 BODY_FORMAT = 1  # bump when the JSON body changes incompatibly; readers dispatch on it
 
 
@@ -160,8 +162,8 @@ class AuditRecord:
 
     def to_json_bytes(self) -> bytes:
         body: dict[str, Any] = {"format": BODY_FORMAT}
-        for f in fields(self):
-            value = getattr(self, f.name)
+        for name in _FIELD_NAMES:
+            value = getattr(self, name)
             if value is None:
                 continue
             if isinstance(value, datetime):
@@ -170,8 +172,8 @@ class AuditRecord:
                 value = int(value)
             elif isinstance(value, StrEnum):
                 value = str(value)
-            body[f.name] = value
-        return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+            body[name] = value
+        return orjson.dumps(body, option=orjson.OPT_SORT_KEYS)  # compact UTF-8, stable key order
 
     @classmethod
     def from_json_bytes(cls, data: bytes) -> AuditRecord:
@@ -184,6 +186,9 @@ class AuditRecord:
             raise ValueError(f"unknown audit record fields: {sorted(unknown)}")
         body["recorded"] = datetime.fromisoformat(body["recorded"])
         return cls(**body)
+
+
+_FIELD_NAMES = tuple(f.name for f in fields(AuditRecord))
 
 
 def format_instant(value: datetime) -> str:
