@@ -42,6 +42,7 @@ class LiveServer:
         extra_args: list[str] | None = None,
         scheme: str = "http",
         verify: ssl.SSLContext | bool = True,
+        module: str = "fhir_gateway.cli",  # a bench may start a patched copy of the CLI
     ) -> LiveServer:
         port = free_port()
         env = {
@@ -57,7 +58,7 @@ class LiveServer:
             [
                 sys.executable,
                 "-m",
-                "fhir_gateway.cli",
+                module,
                 "serve",
                 "--port",
                 str(port),

@@ -105,6 +105,7 @@ def live_gateway(
     pg_server_url: str | None,
     workers: int = 1,
     extra_env: dict[str, str] | None = None,
+    module: str = "fhir_gateway.cli",
 ) -> Iterator[tuple[LiveServer, Settings]]:
     """A real server process on a fresh SQLite file or a fresh PostgreSQL database (tests and benches)."""
     pg_name = None
@@ -114,7 +115,11 @@ def live_gateway(
     else:
         url = f"sqlite:///{(data_dir / 'gateway.db').as_posix()}"
     live = LiveServer.start(
-        data_dir, url, {"GATEWAY_JWT_SECRET": TEST_SECRET, **(extra_env or {})}, workers=workers
+        data_dir,
+        url,
+        {"GATEWAY_JWT_SECRET": TEST_SECRET, **(extra_env or {})},
+        workers=workers,
+        module=module,
     )
     try:
         yield live, Settings(data_dir=data_dir, database_url=url, jwt_secret=TEST_SECRET)
