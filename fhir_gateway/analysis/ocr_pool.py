@@ -61,6 +61,15 @@ class OcrPool:
             raise FhirError(400, "invalid", str(exc)) from exc
 
     def close(self) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(wait=False, cancel_futures=True)
-            self._executor = None
+        """Stop the workers, even one still reading: a worker left behind would outlive the server
+        (it waits on its queue forever, and keeps the forkserver alive with it)."""
+        executor, self._executor = self._executor, None
+        if executor is None:
+            return
+        # Python 3.14 has executor.terminate_workers(); before it, the process map is the way.
+        workers = list((getattr(executor, "_processes", None) or {}).values())
+        executor.shutdown(wait=False, cancel_futures=True)
+        for process in workers:
+            process.terminate()
+        for process in workers:
+            process.join(timeout=10)
