@@ -36,6 +36,10 @@ class IndexSpec:
         with np.errstate(invalid="ignore"):
             return values < self.cutoff if self.thal_side == "below" else values > self.cutoff
 
+    def suggests_thal_value(self, value: float) -> bool:
+        """`suggests_thal` for one known value (a plain comparison: no array, no errstate)."""
+        return value < self.cutoff if self.thal_side == "below" else value > self.cutoff
+
     def thal_score(self, values: np.ndarray) -> np.ndarray:
         """Oriented so that larger means 'more thalassaemia-like' (for AUC comparisons)."""
         return -values if self.thal_side == "below" else values

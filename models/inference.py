@@ -62,7 +62,7 @@ def _indices(itp: Interpretation) -> tuple[IndexEntry, ...]:
         value = _opt(itp.indices[spec.key][0])
         suggests = None
         if value is not None:
-            suggests = THAL_SUGGESTION if spec.suggests_thal(np.array([value]))[0] else IRON_SUGGESTION
+            suggests = THAL_SUGGESTION if spec.suggests_thal_value(value) else IRON_SUGGESTION
         sign = "<" if spec.thal_side == "below" else ">"
         entries.append(
             IndexEntry(

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from models.assessment import Contribution
-from models.explain import explain_row
+from models.explain import explain_rows
 from models.features import DERIVATIONS, complete_derivable
 from models.flags import Flags
 from models.indices import compute_indices
@@ -92,9 +92,9 @@ def _drop_impossible(raw: Mapping[str, np.ndarray]) -> tuple[dict[str, np.ndarra
     """Zero or negative red-cell values cannot be measurements: treat them as not reported."""
     cleaned = dict(raw)
     flags = Flags(len(raw["hgb"]))
-    for key in MUST_BE_POSITIVE:
-        with np.errstate(invalid="ignore"):
-            bad = raw[key] <= 0
+    with np.errstate(invalid="ignore"):  # entered once: it costs more than the comparisons
+        bads = [raw[key] <= 0 for key in MUST_BE_POSITIVE]
+    for key, bad in zip(MUST_BE_POSITIVE, bads, strict=True):
         if bad.any():
             cleaned[key] = np.where(bad, np.nan, raw[key])
             flags.add(bad, f"{key} <= 0 is impossible and was ignored")
@@ -110,19 +110,22 @@ def interpret(
     cols, derived = complete_derivable(raw)
     anemia = classify_anemia(cols["hgb"], cols["sex_male"], cols["age"], cols["pregnant"], cols["trimester"])
     morphology = classify_morphology(cols["mcv"], cols["mch"], cols["mchc"])
-    indices = compute_indices(cols)
+    # The occlusion batch computes the indices of the actual row anyway (its row 0).
+    explained, indices = (
+        explain_rows(models, cols, MAX_CONTRIBUTIONS) if explain else ({}, compute_indices(cols))
+    )
     probability: dict[str, np.ndarray] = {}
     positive: dict[str, np.ndarray] = {}
     ood: dict[str, dict[str, np.ndarray]] = {}
     explanations: dict[str, tuple[Contribution, ...]] = {}
     for task_id, model in models.items():
         if explain:
-            p, explanations[task_id] = explain_row(model, cols, MAX_CONTRIBUTIONS)
+            p, explanations[task_id] = explained[task_id]
         else:
             p = model.probability(cols, indices)
         probability[task_id] = p
         positive[task_id] = _screen_positive(model, p, cols)
-        ood[task_id] = {k: v for k, v in model.out_of_range(cols).items() if v.any()}
+        ood[task_id] = model.out_of_range_flagged(cols)
     warnings = _row_warnings(n, raw, derived, probability, ood)
     warnings.rules[:0] = impossible.rules
     return Interpretation(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -72,27 +73,53 @@ class TaskModel:
             # One thread: on a shared machine, OpenMP across busy cores was 3x slower than one core.
             with threadpool_limits(1):
                 trees = self.estimator.decision_function(x)
+        return self.blend(trees, x)
+
+    def blend(self, trees: np.ndarray, x: np.ndarray) -> np.ndarray:
+        """The trees' log-odds plus the linear term, if any (`x` C-contiguous: the matrix product's
+        rounding depends on the layout)."""
         return trees if self.linear is None else trees + self.linear.score(x)
+
+    def calibrated(self, raw: np.ndarray) -> np.ndarray:
+        return 1.0 / (1.0 + np.exp(-(self.calibration_a * raw + self.calibration_b)))
 
     def probability(
         self, cols: Mapping[str, np.ndarray], indices: Mapping[str, np.ndarray] | None = None
     ) -> np.ndarray:
         """Calibrated probability per row; NaN where a required input is missing."""
         x = feature_matrix(cols, self.features, indices)
-        raw = self.raw_score(x)
-        p = 1.0 / (1.0 + np.exp(-(self.calibration_a * raw + self.calibration_b)))
+        p = self.calibrated(self.raw_score(x))
         lacks_required = np.zeros(len(p), dtype=bool)
         for key in self.task.required:
             lacks_required |= np.isnan(cols[key])
         return np.where(lacks_required, np.nan, p)
 
+    @cached_property
+    def _range_table(self) -> tuple[tuple[str, ...], np.ndarray, np.ndarray]:
+        keys = tuple(self.ranges)
+        lo = np.array([self.ranges[k][0] for k in keys], dtype=float).reshape(-1, 1)
+        hi = np.array([self.ranges[k][1] for k in keys], dtype=float).reshape(-1, 1)
+        return keys, lo, hi
+
+    def _range_flags(self, cols: Mapping[str, np.ndarray]) -> tuple[tuple[str, ...], np.ndarray]:
+        keys, lo, hi = self._range_table
+        if not keys:
+            return keys, np.zeros((0, 0), dtype=bool)
+        # One comparison over an (inputs, rows) table instead of three ufunc calls per input.
+        with np.errstate(invalid="ignore"):
+            values = np.array([cols[k] for k in keys])
+            return keys, (values < lo) | (values > hi)
+
     def out_of_range(self, cols: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
         """Per raw input, rows whose value lies outside the training distribution."""
-        flags: dict[str, np.ndarray] = {}
-        with np.errstate(invalid="ignore"):
-            for key, (lo, hi) in self.ranges.items():
-                flags[key] = (cols[key] < lo) | (cols[key] > hi)
-        return flags
+        keys, flags = self._range_flags(cols)
+        return dict(zip(keys, flags, strict=True))
+
+    def out_of_range_flagged(self, cols: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """`out_of_range`, keeping only the inputs flagged in at least one row."""
+        keys, flags = self._range_flags(cols)
+        hit = flags.any(axis=1)
+        return {k: f for k, f, h in zip(keys, flags, hit, strict=True) if h}
 
     def to_record(self) -> dict[str, Any]:
         return {

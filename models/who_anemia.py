@@ -102,8 +102,9 @@ def classify_anemia(
     group = np.full(n, "", dtype=object)
 
     def put(mask: np.ndarray, band: WhoBand, hi: WhoBand | None = None, label: str | None = None) -> None:
-        _assign(b, mask, band, hi)
-        group[mask] = label or band.group
+        if mask.any():  # most groups match no row of a single assessment: skip seven no-op writes
+            _assign(b, mask, band, hi)
+            group[mask] = label or band.group
 
     put(age_known & (age >= 0.5) & (age < 2), CHILD_6_23M)
     put(age_known & (age >= 2) & (age < 5), CHILD_24_59M)
@@ -113,10 +114,12 @@ def classify_anemia(
     put(adult & female & ~preg, WOMEN_NON_PREGNANT)
     put(adult & sex_unknown & ~preg, WOMEN_NON_PREGNANT, MEN, "people 15 years and older (sex unknown)")
     tri = np.asarray(trimester, dtype=float)
-    put(preg & (tri == 1), PREGNANT_T1)
-    put(preg & (tri == 2), PREGNANT_T2)
-    put(preg & (tri == 3), PREGNANT_T3)
-    put(preg & ~np.isin(tri, (1, 2, 3)), PREGNANT_T2, PREGNANT_T1, "pregnant, trimester unknown")
+    t1, t2, t3 = tri == 1, tri == 2, tri == 3
+    known_tri = t1 | t2 | t3  # np.isin(tri, (1, 2, 3)), without its overhead
+    put(preg & t1, PREGNANT_T1)
+    put(preg & t2, PREGNANT_T2)
+    put(preg & t3, PREGNANT_T3)
+    put(preg & ~known_tri, PREGNANT_T2, PREGNANT_T1, "pregnant, trimester unknown")
 
     known_hb = ~np.isnan(hgb)
     has_band = ~np.isnan(b["a_lo"])
@@ -137,7 +140,7 @@ def classify_anemia(
         severity[between_sev_mod] = "moderate or severe"
         severity[between_mod_mild] = "mild or moderate"
 
-    assumptions = _assumptions(n, age_known, age, sex_unknown, preg_unknown, preg, tri, pregnant, male)
+    assumptions = _assumptions(n, age_known, age, sex_unknown, preg_unknown, preg, known_tri, pregnant, male)
     return AnemiaArrays(status, severity, b["a_lo"], b["a_hi"], group, assumptions)
 
 
@@ -148,7 +151,7 @@ def _assumptions(
     sex_unknown: np.ndarray,
     preg_unknown: np.ndarray,
     preg: np.ndarray,
-    tri: np.ndarray,
+    known_tri: np.ndarray,
     pregnant: np.ndarray,
     male: np.ndarray,
 ) -> Flags:
@@ -160,7 +163,7 @@ def _assumptions(
             (age_known & (age > 65), OLDER_ADULT),
             (sex_unknown & (~age_known | (age >= 15)) & ~preg, ASSUME_SEX_RANGE),
             (preg_unknown, ASSUME_NOT_PREGNANT),
-            (preg & ~np.isin(tri, (1, 2, 3)), ASSUME_TRIMESTER_RANGE),
+            (preg & ~known_tri, ASSUME_TRIMESTER_RANGE),
             ((pregnant == 1) & male, PREGNANT_MALE),
         )
     for mask, text in rules:

@@ -78,3 +78,10 @@ def test_directions_and_citations() -> None:
     }
     for spec in INDICES:
         assert any(str(y) in spec.citation for y in range(1970, 2025)), spec.key
+
+
+def test_scalar_suggestion_matches_the_array_form() -> None:
+    for spec in INDICES:
+        values = np.array([spec.cutoff - 1e-9, spec.cutoff, spec.cutoff + 1e-9, -5.0, 1e6])
+        expected = spec.suggests_thal(values)
+        assert [spec.suggests_thal_value(float(v)) for v in values] == expected.tolist(), spec.key
