@@ -2,6 +2,7 @@
 
     .venv/bin/python -m bench.ocr_accuracy --n 300            # all engines + baseline
     .venv/bin/python -m bench.ocr_accuracy --n 40 --engines tesseract,combined --steps-off flatten
+    .venv/bin/python -m bench.ocr_accuracy --n 100 --only fax,lowres --engines combined --verbose
 
 Per engine: field recall (right key/LOINC and value), precision (share of emitted values that are
 right; values marked uncertain are not "emitted", and their count is shown), share of reports
@@ -217,8 +218,11 @@ def run(args: argparse.Namespace, engines: list[str]) -> list[dict[str, object]]
     """Read every report with every contender; one JSON-able record per report."""
     per_report: list[dict[str, object]] = []
     t_start = time.perf_counter()
+    only = {d for d in (args.only or "").split(",") if d}
     for i in range(args.n):
         rep = generate(args.start_seed + i)
+        if only and not only & set(rep.degradations):
+            continue
         data, ctype, kind = document_for(rep)
         row: dict[str, object] = {
             "seed": rep.seed,
@@ -313,6 +317,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--target-px", type=float, default=None)
     ap.add_argument("--json", dest="json_out", default=None, help="write per-report results here")
     ap.add_argument("--summarise", nargs="+", default=None, help="print the tables from earlier --json files")
+    ap.add_argument(
+        "--only",
+        default="",
+        help="comma list of degradations: of the --n seeds, read only reports with one of them",
+    )
     ap.add_argument("--verbose", action="store_true")
     args = ap.parse_args(argv)
     engines = [e for e in args.engines.split(",") if e]

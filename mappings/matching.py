@@ -135,7 +135,11 @@ def match_name(text: str) -> NameMatch | None:
     if keys:
         return NameMatch(tuple(sorted(keys)), 100.0, "exact", hint)
     repaired = [_ocr_repair(t) for t in tried if t]
-    keys = _exact(repaired) or _exact([_first_letter_repair(t) for t in repaired])
+    keys = (
+        _exact(repaired)
+        or _exact([_first_letter_repair(t) for t in repaired])
+        or _exact([_broken_h_repair(t) for t in (*tried, *repaired) if t])
+    )
     if keys:
         return NameMatch(tuple(sorted(keys)), 95.0, "ocr", hint)
     return _fuzzy([t for t in {*(tried[:3]), *(repaired[:3])} if len(t) >= FUZZY_MIN_LEN - 1], hint)
@@ -147,6 +151,15 @@ _START_CLASS = str.maketrans({"l": "i", "t": "i", "1": "i", "|": "i", "0": "o", 
 
 def _first_letter_repair(norm: str) -> str:
     return " ".join("i" + w[1:] if w[:1] in ("t", "l", "1", "|") else w for w in norm.split())
+
+
+# An "H" whose crossbar a fax or a coarse scan lost reads as two uprights: "MC1I" (MCH), "MClIC"
+# (MCHC), "11b" (Hb): any two of "l", "i", "1". Exact aliases only.
+_BROKEN_H = re.compile(r"[li1]{2}")
+
+
+def _broken_h_repair(norm: str) -> str:
+    return _BROKEN_H.sub("h", norm)
 
 
 def _same_start(query: str, name: str) -> bool:

@@ -92,6 +92,12 @@ def _value_token(tok: str) -> tuple[ParsedNumber, str | None] | None:
     return parsed, flag
 
 
+def _ends_label(tokens: list[str], k: int) -> bool:
+    """ "Neutrophils 9: 65.3 %": a number closing a label ("%:" read as "9:") right before the
+    value is part of the name, not the result."""
+    return tokens[k].endswith(":") and k + 1 < len(tokens) and _value_token(tokens[k + 1]) is not None
+
+
 def _is_flag(tok: str) -> bool:
     return parse_flag(tok) is not None and tok not in ("-", "+") and tok.lower() not in ("a",)
 
@@ -181,7 +187,10 @@ def parse_line(text: str) -> list[RawItem]:
     items: list[RawItem] = []
     i = 0
     while i < len(tokens):
-        j = next((k for k in range(i, len(tokens)) if _value_token(tokens[k]) and k > i), None)
+        j = next(
+            (k for k in range(i + 1, len(tokens)) if _value_token(tokens[k]) and not _ends_label(tokens, k)),
+            None,
+        )
         if j is None:
             break
         found = _name_before(tokens, i, j)

@@ -99,10 +99,29 @@ def _split_side_by_side(cells: list[list[Word]]) -> list[list[list[Word]]]:
     texts = [_cell_text(c) for c in cells]
     for i in range(2, len(cells)):
         left_has_value = any(_NUM.search(t) for t in texts[1:i])
-        right_has_value = any(_NUM.search(t) and not _UNITISH.search(t) for t in texts[i + 1 :])
-        if _is_name(texts[0]) and left_has_value and _is_name(texts[i]) and right_has_value:
+        right_value = next((t for t in texts[i + 1 :] if _NUM.search(t)), None)
+        if (
+            _is_name(texts[0])
+            and left_has_value
+            and _is_name(texts[i])
+            and right_value is not None
+            and _is_single_value(right_value)
+        ):
             return [cells[:i], *_split_side_by_side(cells[i:])]
     return [cells]
+
+
+# a reference range ("12.0 - 16.0", "150-410", "< 2.0", "up to 0.10"); OCR may read the dash as
+# "+", "~" or "="
+_RANGEISH = re.compile(r"\d\s*[-–—+~=]\s*[.\d]|^[(\[]?\s*[<>≤≥]|\bup\s*to\b", re.IGNORECASE)
+
+
+def _is_single_value(text: str) -> bool:
+    """Whether the first number after a second name looks like that analyte's result (one number,
+    maybe a flag), not like the reference range of the row's own analyte, whose unit cell was
+    misread as a word ("Hb  14.0  gill,  12.0 + 16.0")."""
+    numbers = [t for t in text.split() if _NUM.search(t)]
+    return len(numbers) == 1 and not _UNITISH.search(text) and not _RANGEISH.search(text)
 
 
 def _make_row(cells: list[list[Word]], page: int) -> TextRow:

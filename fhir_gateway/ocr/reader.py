@@ -131,6 +131,7 @@ def read_report(
         from fhir_gateway.ocr.combine import merge, needs_full_read
 
         result, stats = _merged(result, extract(rows_b), merge, stats, echoes=echoes)
+        result = _rechecked(result)
         timings["extract"] = time.perf_counter() - t
         if needs_full_read(result, rows_a, rows_b):
             # Tesseract's segmentation missed or garbled something: read the page(s) again with
@@ -143,6 +144,7 @@ def read_report(
             _add(timings, "ocr.rapidocr-full", time.perf_counter() - t)
             t = time.perf_counter()
             result, stats = _merged(result, extract(rows_c), merge, stats, prefix="full_")
+            result = _rechecked(result)
     _add(timings, "extract", time.perf_counter() - t)
     warnings.extend(result.warnings)
     analytes, context = result.analytes, result.context
@@ -185,6 +187,18 @@ def _merged(
     return Extraction(
         analytes=analytes, context=_merge_context(a.context, b.context), warnings=[*warns, *merge_warnings]
     ), stats
+
+
+def _rechecked(result: Extraction) -> Extraction:
+    """The CBC consistency rules once more over a merged reading: each engine's reading was
+    checked alone, and the merge may hold values neither had (a WBC only RapidOCR read makes
+    "EOS% 29" testable against EOS# and the differential sum)."""
+    from mappings.consistency import check_and_repair
+
+    analytes, new = check_and_repair(result.analytes)
+    seen = {(w.code, w.message) for w in result.warnings}
+    extra = [w for w in new if (w.code, w.message) not in seen]
+    return Extraction(analytes=analytes, context=result.context, warnings=[*result.warnings, *extra])
 
 
 def _ocr_page(

@@ -620,3 +620,12 @@ Reticulocyte Count 15
 """)
     r = _by_key(ex).get("retic_abs") or _by_key(ex).get("retic_pct")
     assert r is not None and r.status == "uncertain"
+
+
+def test_number_closing_a_label_is_not_the_value() -> None:
+    from mappings.rowparse import parse_line
+
+    # "Neutrophils %: 65.3" with the "%" read as "9": 9 is no result
+    assert all(it.number.value != 9 for it in parse_line("Neut1ophils 9: 65.3 % (40.0-80.0)"))
+    (item,) = parse_line("Hb: 13.5: g/dL")  # a stray colon after the value keeps the value
+    assert item.number.value == 13.5

@@ -194,3 +194,15 @@ def test_first_letter_ocr_confusions_still_match(printed: str) -> None:
 def test_fuzzy_match_must_start_alike(printed: str) -> None:
     # "Lymonocytes" is as close to monocytes as to lymphocytes: unmapped beats a wrong analyte.
     assert match_name(printed) is None
+
+
+@pytest.mark.parametrize(("printed", "key"), [("MC1I", "mch"), ("MClIC", "mchc"), ("11b", "hgb")])
+def test_h_without_its_crossbar_still_matches(printed: str, key: str) -> None:
+    # a fax loses thin horizontal strokes: "H" reads as two uprights
+    m = match_name(printed)
+    assert m is not None and m.keys == (key,) and m.method == "ocr"
+
+
+@pytest.mark.parametrize("printed", ["Cell", "Mill", "lli", "Hill"])
+def test_broken_h_repair_needs_an_exact_alias(printed: str) -> None:
+    assert match_name(printed) is None

@@ -70,3 +70,10 @@ def test_header_pairs_become_separate_cells() -> None:
     )
     (row,) = build_rows(words)
     assert row.cells == ("Age/Sex: 34 Y / F", "Collected: 01/02/2025")
+
+
+def test_misread_unit_before_a_range_does_not_start_a_second_analyte() -> None:
+    # "g/dL" read as "gill,": what follows is the row's reference range, not a second result
+    words = _line(100, [(40, "Hb"), (300, "14.0"), (600, "gill,"), (800, "12.0"), (860, "+"), (880, "16.0")])
+    (row,) = build_rows(words)
+    assert row.cells == ("Hb", "14.0", "gill,", "12.0 + 16.0")

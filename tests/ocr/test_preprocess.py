@@ -43,3 +43,43 @@ def test_despeckle_removes_grey_noise_but_keeps_thin_strokes() -> None:
     stroke = out[95:106, 350:450]
     assert (stroke == 0).any(axis=0).mean() > 0.8  # the thin stroke survives along its length
     assert (cv2.medianBlur(noisy, 3)[95:106, 350:450] < 128).any(axis=0).mean() < 0.8  # unlike a median
+
+
+def _table() -> np.ndarray:
+    """A results table: one name column and three short columns far apart (sharp column gaps)."""
+    img = np.full((1400, 1000), 255, np.uint8)
+    for i, y in enumerate(range(100, 1300, 40)):
+        for x, text in ((40, f"Analyte name {i}"), (420, "12.5"), (600, "g/dL"), (800, "11-16")):
+            cv2.putText(img, text, (x, y), cv2.FONT_HERSHEY_SIMPLEX, 0.7, 0, 2, cv2.LINE_AA)
+    return img
+
+
+def test_fax_is_bilevel_and_a_printed_page_is_not() -> None:
+    from fhir_gateway.ocr.preprocess import is_bilevel
+
+    assert not is_bilevel(cv2.GaussianBlur(_table(), (5, 5), 1.5))  # soft grey stroke edges
+    fax = np.where(_table() < 128, 0, 255).astype(np.uint8)
+    assert is_bilevel(fax)
+    assert not is_bilevel(np.full((200, 200), 255, np.uint8))  # no ink at all
+
+
+def test_table_columns_do_not_make_an_upright_page_look_turned() -> None:
+    from fhir_gateway.ocr.preprocess import _ink, _profile_score, lines_are_vertical
+
+    page = _table()
+    mask = _ink(page)
+    assert _profile_score(mask, 0) > 1.3 * _profile_score(mask, 1)  # the column gaps' profile wins
+    assert not lines_are_vertical(page)  # but the text lines lie horizontally
+
+
+def test_turned_text_page_is_still_found() -> None:
+    from fhir_gateway.ocr.preprocess import lines_are_vertical
+
+    rng = np.random.default_rng(1)
+    words = ["results", "relate", "only", "to", "the", "sample", "tested", "report", "haemoglobin"]
+    img = np.full((1400, 1000), 255, np.uint8)
+    for y in range(100, 1300, 40):
+        text = " ".join(rng.choice(words, 5))
+        cv2.putText(img, text, (40, y), cv2.FONT_HERSHEY_SIMPLEX, 0.9, 0, 2, cv2.LINE_AA)
+    assert not lines_are_vertical(img)
+    assert lines_are_vertical(cv2.rotate(img, cv2.ROTATE_90_CLOCKWISE))
