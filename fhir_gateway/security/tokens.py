@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import secrets
+import threading
 import time
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -44,10 +46,55 @@ def load_or_create_secret(settings: Settings) -> str:
     return secret
 
 
+# Verified tokens are remembered briefly (as API gateways do): a client sends the same bearer token
+# on every call, and checking its signature and claims each time was a tenth of a small request.
+# The expiry is still checked on every use; the short age bounds how long a rotated JWKS key or a
+# changed secret keeps an already-verified token valid.
+_CACHE_SIZE = 1024
+_CACHE_SECONDS = 60.0
+_LEEWAY_SECONDS = 30
+
+
+@dataclass(frozen=True)
+class _Verified:
+    principal: Principal
+    expires: float  # the token's exp
+    not_before: float  # its nbf, if any
+    remember_until: float  # monotonic
+
+
 class TokenVerifier:
     def __init__(self, settings: Settings, hs_secret: str | None) -> None:
         self.settings = settings
         self.hs_secret = hs_secret
+        self._verified: OrderedDict[str, _Verified] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def verify(self, token: str) -> Principal:
+        now = time.time()
+        with self._lock:
+            hit = self._verified.get(token)
+            if (
+                hit is not None
+                and time.monotonic() < hit.remember_until
+                and hit.not_before - _LEEWAY_SECONDS <= now < hit.expires + _LEEWAY_SECONDS
+            ):
+                self._verified.move_to_end(token)
+                return hit.principal
+            if hit is not None:
+                del self._verified[token]
+        principal, claims = self._verify_fully(token)
+        entry = _Verified(
+            principal,
+            float(claims["exp"]),
+            float(claims.get("nbf", 0)),
+            time.monotonic() + _CACHE_SECONDS,
+        )
+        with self._lock:
+            self._verified[token] = entry
+            while len(self._verified) > _CACHE_SIZE:
+                self._verified.popitem(last=False)
+        return principal
 
     @cached_property
     def _jwks_client(self) -> PyJWKClient | None:
@@ -78,7 +125,7 @@ class TokenVerifier:
                 raise TokenError("no matching signing key") from exc
         raise TokenError("asymmetric tokens are not configured (no JWKS)")
 
-    def verify(self, token: str) -> Principal:
+    def _verify_fully(self, token: str) -> tuple[Principal, dict[str, Any]]:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.InvalidTokenError as exc:
@@ -92,7 +139,7 @@ class TokenVerifier:
                 audience=self.settings.jwt_audience,
                 issuer=self.settings.jwt_issuer,
                 options={"require": ["exp", "iat", "sub", "iss", "aud"]},
-                leeway=30,
+                leeway=_LEEWAY_SECONDS,
             )
         except jwt.ExpiredSignatureError as exc:
             raise TokenError("token expired") from exc
@@ -108,7 +155,7 @@ class TokenVerifier:
         if role not in ROLES:
             raise TokenError("token has no valid role claim")
         scope = claims.get("scope") or claims.get("scp")
-        return Principal(
+        principal = Principal(
             sub=str(claims["sub"]),
             role=role,
             scopes=parse_scopes(scope),
@@ -116,6 +163,7 @@ class TokenVerifier:
             patient=claims.get("patient"),
             token_id=claims.get("jti"),
         )
+        return principal, claims
 
 
 def mint_token(
