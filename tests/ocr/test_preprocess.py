@@ -83,3 +83,16 @@ def test_turned_text_page_is_still_found() -> None:
         cv2.putText(img, text, (40, y), cv2.FONT_HERSHEY_SIMPLEX, 0.9, 0, 2, cv2.LINE_AA)
     assert not lines_are_vertical(img)
     assert lines_are_vertical(cv2.rotate(img, cv2.ROTATE_90_CLOCKWISE))
+
+
+def test_turned_page_with_little_line_evidence_is_still_turned() -> None:
+    """A turned page whose closed-up lines are few and short (small dense text) keeps the
+    projection's verdict; the line check only vetoes on strong upright evidence."""
+    from bench.synthetic_reports import generate
+    from fhir_gateway.ocr.preprocess import _ink, _line_ink, _small, lines_are_vertical
+
+    rep = generate(9144)  # rotate270: read as 0 values when the line check overruled it
+    img = cv2.imdecode(np.frombuffer(rep.to_image_bytes("PNG"), np.uint8), cv2.IMREAD_GRAYSCALE)
+    mask = _ink(_small(img, 700)[0])
+    assert _line_ink(mask) > _line_ink(np.ascontiguousarray(mask.T))  # the weak evidence points the wrong way
+    assert lines_are_vertical(img)
