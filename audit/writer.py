@@ -296,8 +296,8 @@ def _lane_memory(engine: Engine, tables: AuditTables) -> _LaneMemory:
         return per_engine.setdefault(id(tables), _LaneMemory())
 
 
-# A head is remembered only once its transaction commits: until then it is not the head another
-# transaction sees, and a thread reusing it early would wait on our lane lock, then fail.
+# A head is remembered only once its transaction commits: until then no other transaction sees
+# it, so a thread trying it early would find the old head, waste a statement and claim anyway.
 _PENDING = "audit_lanes_pending"
 
 
