@@ -99,9 +99,12 @@ def main() -> None:
             rate = {a: statistics.median(r[c][0] for r in runs[a]) for a in runs}
             cpu = {a: statistics.median(r[c][1] for r in runs[a]) for a in runs}
             cost, cpu_cost = 1 - rate[True] / rate[False], cpu[True] / cpu[False] - 1
+            # Every run's CPU ms, off | on: the spread between identical runs is part of the result.
+            spread = " ".join(f"{r[c][1]:.2f}" for r in runs[False]) + " | "
+            spread += " ".join(f"{r[c][1]:.2f}" for r in runs[True])
             print(
                 f"{backend:<11}{c:>8}{rate[False]:>11.1f}{rate[True]:>10.1f}{cost:>8.1%}"
-                f"{cpu[False]:>12.2f}{cpu[True]:>11.2f}{cpu_cost:>10.1%}"
+                f"{cpu[False]:>12.2f}{cpu[True]:>11.2f}{cpu_cost:>10.1%}   runs {spread}"
             )
 
 
