@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -127,3 +128,19 @@ def live_gateway(
         live.stop()
         if pg_name and pg_server_url:
             drop_pg_database(pg_server_url, pg_name)
+
+
+def token_claims(settings: Settings, **over: object) -> dict:
+    """Claims of a valid clinician token; `over` replaces claims (None drops one)."""
+    now = int(time.time())
+    base = {
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+        "sub": "u1",
+        "role": "clinician",
+        "scope": "user/*.cruds",
+        "iat": now,
+        "exp": now + 600,
+    }
+    base.update(over)
+    return {k: v for k, v in base.items() if v is not None}

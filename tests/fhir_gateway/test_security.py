@@ -15,22 +15,7 @@ from fhir_gateway.app import create_app
 from fhir_gateway.config import Settings
 from fhir_gateway.security.scopes import parse_scope, parse_scopes, scopes_allow
 from tests.conftest import TEST_SECRET, make_token
-from tests.fhir_gateway.conftest import Api, hb_observation, patient
-
-
-def _claims(settings: Settings, **over: object) -> dict:
-    now = int(time.time())
-    base = {
-        "iss": settings.jwt_issuer,
-        "aud": settings.jwt_audience,
-        "sub": "u1",
-        "role": "clinician",
-        "scope": "user/*.cruds",
-        "iat": now,
-        "exp": now + 600,
-    }
-    base.update(over)
-    return {k: v for k, v in base.items() if v is not None}
+from tests.fhir_gateway.conftest import Api, hb_observation, patient, token_claims
 
 
 def _get(api: Api, token: str | None, path: str = "/fhir/Patient") -> dict:
@@ -46,7 +31,7 @@ def _unsigned(claims: dict) -> str:
 
 
 def test_valid_token_is_accepted(api: Api) -> None:
-    assert _get(api, jwt.encode(_claims(api.settings), TEST_SECRET, algorithm="HS256"))["status"] == 200
+    assert _get(api, jwt.encode(token_claims(api.settings), TEST_SECRET, algorithm="HS256"))["status"] == 200
 
 
 @pytest.mark.parametrize(
@@ -70,22 +55,22 @@ def test_valid_token_is_accepted(api: Api) -> None:
 )
 def test_bad_tokens_are_401(api: Api, case: str) -> None:
     s = api.settings
-    good = jwt.encode(_claims(s), TEST_SECRET, algorithm="HS256")
+    good = jwt.encode(token_claims(s), TEST_SECRET, algorithm="HS256")
     token = {
         "missing": None,
         "garbage": "not.a.jwt",
-        "alg-none": _unsigned(_claims(s)),
+        "alg-none": _unsigned(token_claims(s)),
         "expired": jwt.encode(
-            _claims(s, exp=int(time.time()) - 3600, iat=int(time.time()) - 7200), TEST_SECRET
+            token_claims(s, exp=int(time.time()) - 3600, iat=int(time.time()) - 7200), TEST_SECRET
         ),
-        "wrong-issuer": jwt.encode(_claims(s, iss="https://evil.example"), TEST_SECRET),
-        "wrong-audience": jwt.encode(_claims(s, aud="another-service"), TEST_SECRET),
-        "wrong-key": jwt.encode(_claims(s), "some-other-secret-of-decent-length-xxxxxxxx"),
-        "no-role": jwt.encode(_claims(s, role=None), TEST_SECRET),
-        "unknown-role": jwt.encode(_claims(s, role="superuser"), TEST_SECRET),
-        "no-exp": jwt.encode(_claims(s, exp=None), TEST_SECRET),
-        "no-sub": jwt.encode(_claims(s, sub=None), TEST_SECRET),
-        "hs512-not-allowed": jwt.encode(_claims(s), TEST_SECRET, algorithm="HS512"),
+        "wrong-issuer": jwt.encode(token_claims(s, iss="https://evil.example"), TEST_SECRET),
+        "wrong-audience": jwt.encode(token_claims(s, aud="another-service"), TEST_SECRET),
+        "wrong-key": jwt.encode(token_claims(s), "some-other-secret-of-decent-length-xxxxxxxx"),
+        "no-role": jwt.encode(token_claims(s, role=None), TEST_SECRET),
+        "unknown-role": jwt.encode(token_claims(s, role="superuser"), TEST_SECRET),
+        "no-exp": jwt.encode(token_claims(s, exp=None), TEST_SECRET),
+        "no-sub": jwt.encode(token_claims(s, sub=None), TEST_SECRET),
+        "hs512-not-allowed": jwt.encode(token_claims(s), TEST_SECRET, algorithm="HS512"),
         "tampered": good[:-4] + ("AAAA" if not good.endswith("AAAA") else "BBBB"),
     }.get(case, good)
     if case == "not-bearer":
@@ -118,11 +103,11 @@ def test_asymmetric_tokens_against_a_jwks_file(
         rsa.generate_private_key(65537, 2048) if alg == "RS256" else ec.generate_private_key(ec.SECP256R1())
     )
     with TestClient(create_app(cfg)) as client:
-        good = jwt.encode(_claims(cfg), key, algorithm=alg, headers={"kid": "k1"})
+        good = jwt.encode(token_claims(cfg), key, algorithm=alg, headers={"kid": "k1"})
         assert client.get("/fhir/Patient", headers={"Authorization": f"Bearer {good}"}).status_code == 200
-        forged = jwt.encode(_claims(cfg), other, algorithm=alg, headers={"kid": "k1"})
+        forged = jwt.encode(token_claims(cfg), other, algorithm=alg, headers={"kid": "k1"})
         assert client.get("/fhir/Patient", headers={"Authorization": f"Bearer {forged}"}).status_code == 401
-        hs = jwt.encode(_claims(cfg), TEST_SECRET, algorithm="HS256")  # HS not enabled here
+        hs = jwt.encode(token_claims(cfg), TEST_SECRET, algorithm="HS256")  # HS not enabled here
         assert client.get("/fhir/Patient", headers={"Authorization": f"Bearer {hs}"}).status_code == 401
 
 
@@ -271,9 +256,9 @@ def test_rs256_against_a_jwks_url(tmp_path, settings: Settings) -> None:
         url = f"http://127.0.0.1:{httpd.server_address[1]}/jwks.json"
         cfg = settings.model_copy(update={"jwt_algorithms": ["RS256"], "jwks_url": url, "jwt_secret": None})
         with TestClient(create_app(cfg)) as client:
-            good = jwt.encode(_claims(cfg), key, algorithm="RS256", headers={"kid": "url-key"})
+            good = jwt.encode(token_claims(cfg), key, algorithm="RS256", headers={"kid": "url-key"})
             assert client.get("/fhir/Patient", headers={"Authorization": f"Bearer {good}"}).status_code == 200
-            unknown_kid = jwt.encode(_claims(cfg), key, algorithm="RS256", headers={"kid": "other"})
+            unknown_kid = jwt.encode(token_claims(cfg), key, algorithm="RS256", headers={"kid": "other"})
             assert (
                 client.get("/fhir/Patient", headers={"Authorization": f"Bearer {unknown_kid}"}).status_code
                 == 401

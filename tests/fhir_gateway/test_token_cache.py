@@ -12,20 +12,11 @@ from fhir_gateway.config import Settings
 from fhir_gateway.security import tokens
 from fhir_gateway.security.tokens import TokenError, TokenVerifier
 from tests.conftest import TEST_SECRET
+from tests.fhir_gateway.conftest import token_claims
 
 
 def _token(settings: Settings, exp_in: int, **extra: object) -> str:
-    now = int(time.time())
-    claims = {
-        "iss": settings.jwt_issuer,
-        "aud": settings.jwt_audience,
-        "sub": "u1",
-        "role": "clinician",
-        "scope": "user/*.cruds",
-        "iat": now,
-        "exp": now + exp_in,
-        **extra,
-    }
+    claims = token_claims(settings, exp=int(time.time()) + exp_in, **extra)
     return jwt.encode(claims, TEST_SECRET, algorithm="HS256")
 
 
