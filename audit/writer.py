@@ -32,6 +32,8 @@ from typing import Any
 from sqlalchemy import (
     CTE,
     Connection,
+    CursorResult,
+    Dialect,
     Engine,
     Insert,
     ScalarSelect,
@@ -143,13 +145,13 @@ def _append_elsewhere(
     if known is not None:
         place = Place(known.next_seq, known.lane, known.position + 1)
         row, head = _sealed_row(record, keys, place, known.last_mac)
+        move_head, insert_event = _precompiled(conn, statements)
         with lanes.held(known.lane):
-            moved = conn.execute(
-                statements.move_head_if_unchanged,
-                {**head, "b_prev_position": known.position, "b_prev_mac": known.last_mac},
+            moved = move_head.execute(
+                conn, {**head, "b_prev_position": known.position, "b_prev_mac": known.last_mac}
             ).rowcount
         if moved == 1:
-            conn.execute(statements.insert_event, row)
+            insert_event.execute(conn, row)
             known = _KnownLane(place.lane, place.position, row["mac"], place.seq + 1)
             _remember_at_commit(conn, lanes, known)
             return Appended(seq=place.seq, lane=place.lane, position=place.position, mac=row["mac"])
@@ -163,6 +165,52 @@ def _append_elsewhere(
 
 
 _SELECT_ONE = select(literal_column("1"))
+
+
+@dataclass(frozen=True)
+class _Precompiled:
+    """A statement compiled once for a dialect with positional parameters, run through
+    `exec_driver_sql` (still in the caller's transaction, events and all). For the two small
+    statements of SQLite's fast path, SQLAlchemy's per-call cache-key and parameter work cost as
+    much as SQLite's own (measured ~55 vs ~30 µs per append)."""
+
+    statement: Any
+    sql: str | None = None  # None: the dialect's paramstyle is named; use `statement` as is
+    names: tuple[str, ...] = ()
+    processors: tuple[Any, ...] = ()
+
+    @classmethod
+    def of(cls, statement: Any, dialect: Dialect) -> _Precompiled:
+        compiled = statement.compile(dialect=dialect)
+        if not compiled.positional or compiled.positiontup is None:
+            return cls(statement)
+        names = tuple(compiled.positiontup)
+        # the dialect's own processors (e.g. SQLite's datetime text format), as execute() applies
+        types = (compiled.binds[n].type.dialect_impl(dialect) for n in names)
+        processors = tuple(t.bind_processor(dialect) for t in types)
+        return cls(statement, compiled.string, names, processors)
+
+    def execute(self, conn: Connection, params: Mapping[str, Any]) -> CursorResult[Any]:
+        if self.sql is None:
+            return conn.execute(self.statement, dict(params))
+        values = tuple(
+            params[n] if p is None else p(params[n]) for n, p in zip(self.names, self.processors, strict=True)
+        )
+        return conn.exec_driver_sql(self.sql, values)
+
+
+_PRECOMPILED: dict[tuple[int, str], tuple[_Statements, _Precompiled, _Precompiled]] = {}
+
+
+def _precompiled(conn: Connection, statements: _Statements) -> tuple[_Precompiled, _Precompiled]:
+    """(move head if unchanged, insert event) for this connection's dialect."""
+    key = (id(statements), conn.dialect.name)
+    cached = _PRECOMPILED.get(key)
+    if cached is None or cached[0] is not statements:
+        move = _Precompiled.of(statements.move_head_if_unchanged, conn.dialect)
+        insert_event = _Precompiled.of(statements.insert_event, conn.dialect)
+        cached = _PRECOMPILED[key] = (statements, move, insert_event)
+    return cached[1], cached[2]
 
 
 @lru_cache(maxsize=32)

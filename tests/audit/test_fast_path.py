@@ -6,9 +6,10 @@ whole, and that companion statements (the caller's data) run exactly once on eve
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import CTE, Engine, column, event, select, text
+from sqlalchemy import CTE, Engine, String, cast, column, event, select, text
 
 from audit import Companion, append, ensure_chain_heads, verify_chain
 from tests.audit.conftest import AuditDB
@@ -160,3 +161,22 @@ def test_appends_in_one_transaction_stay_on_its_lane(db: AuditDB) -> None:
     assert {p.lane for p in places} == {places[0].lane}
     assert [p.position for p in places] == [1, 2, 3, 4]
     _verify(db, 4)
+
+
+def test_fast_and_claiming_appends_store_columns_alike(db: AuditDB) -> None:
+    """The fast path's statements may run precompiled (SQLite): its rows must be stored exactly
+    as the claiming path stores them, e.g. the time in the same text form, which date searches
+    compare as text on SQLite."""
+    when = datetime(2024, 3, 5, 10, 30, tzinfo=UTC)
+    with db.engine.begin() as conn:  # a fresh engine claims first, then appends fast
+        for _ in range(3):
+            append(conn, sample_record(0, recorded=when), db.keys, db.tables)
+    events = db.tables.events
+    columns = [c for c in events.c if c.name not in ("seq", "position", "nonce", "ciphertext", "mac")]
+    with db.engine.connect() as conn:
+        raw = [
+            tuple(r)
+            for r in conn.execute(select(*[cast(c, String) for c in columns]).order_by(events.c.seq))
+        ]
+    assert raw[0] == raw[1] == raw[2]
+    _verify(db, 3)
