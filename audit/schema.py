@@ -86,7 +86,9 @@ def define_audit_tables(metadata: MetaData, prefix: str = DEFAULT_PREFIX) -> Aud
         # Global order and the AuditEvent id. Computed by the writer before insert, because the MAC
         # covers it. Gap-free on SQLite; on PostgreSQL a rolled-back append leaves a gap here,
         # which is harmless: completeness is proven by (lane, position), which never has gaps.
-        Column("seq", BigInteger, primary_key=True, autoincrement=False),
+        # On SQLite the column is declared INTEGER so that it *is* the rowid: one B-tree fewer to
+        # write per record than a BIGINT key with its own index.
+        Column("seq", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=False),
         Column("lane", SmallInteger, nullable=False),
         Column("position", BigInteger, nullable=False),
         Column("recorded_at", UTCDateTime(), nullable=False),
