@@ -46,13 +46,16 @@ async def read_fhir_json(request: Request, limit: int) -> Any:
 
 
 def _depth(value: Any) -> int:
-    """Nesting depth, computed without recursion."""
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        node, level = stack.pop()
-        deepest = max(deepest, level)
-        if isinstance(node, dict):
-            stack.extend((v, level + 1) for v in node.values())
-        elif isinstance(node, list):
-            stack.extend((v, level + 1) for v in node)
-    return deepest
+    """Nesting depth, computed without recursion, one level at a time (no per-node tuples: this
+    runs on every request body)."""
+    depth, level = 0, [value]
+    while level:
+        depth += 1
+        below: list[Any] = []
+        for node in level:
+            if isinstance(node, dict):
+                below.extend(node.values())
+            elif isinstance(node, list):
+                below.extend(node)
+        level = below
+    return depth

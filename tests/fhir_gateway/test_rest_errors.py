@@ -106,3 +106,15 @@ def test_hostile_json_is_400(api: Api) -> None:
         '{"resourceType":"Observation","status":"final","code":{"text":"x"},"valueQuantity":{"value":1e400}}'
     )
     assert api.valid(api.client.post("/fhir/Observation", content=huge_number, headers=api.headers()), 422)
+
+
+def test_body_depth_counts_every_level() -> None:
+    from fhir_gateway.api.body import _depth
+
+    assert [_depth(5), _depth([]), _depth({"a": []}), _depth({"a": [1, {"b": "c"}]})] == [1, 1, 2, 4]
+    nested: object = "leaf"
+    for i in range(70):
+        nested = [nested] if i % 2 else {"x": nested, "y": [1]}
+    assert _depth(nested) == 72  # 70 wraps over the innermost {"x": "leaf", "y": [1]} (3 deep)
+    wide = {"entry": [{"resource": {"code": {"coding": [{"code": str(i)}]}}} for i in range(500)]}
+    assert _depth(wide) == 8
