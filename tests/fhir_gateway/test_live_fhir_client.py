@@ -132,3 +132,35 @@ def test_analyze_document_and_bundle_with_fhirpy(server, fhir_validator: FhirVal
     assert client.resources("DiagnosticReport").search(patient=pid).count() == 2
     newest = client.resources("DiagnosticReport").search(patient=pid).sort("-_lastUpdated").first()
     assert newest["id"] != dr["id"]
+
+
+def test_benchmark_lean_client_reads_whole_responses_on_one_connection(server) -> None:
+    """bench/lean_http.py drives the throughput benchmarks: its requests must be well-formed and
+    its responses read whole, or the next request on the connection would be garbled."""
+    import asyncio
+
+    import httpx
+    import orjson
+
+    from bench.lean_http import LeanConnection
+
+    live, settings = server
+    headers = {
+        "Authorization": f"Bearer {make_token(settings, 'clinician')}",
+        "Content-Type": "application/fhir+json",
+    }
+
+    async def exchange() -> list[tuple[int, bytes]]:
+        conn = await LeanConnection.open(live.base_url)
+        try:
+            create = conn.request_bytes("POST", "/fhir/Patient", headers, orjson.dumps(patient()))
+            metadata = conn.request_bytes("GET", "/fhir/metadata", {"Accept": "application/fhir+json"})
+            return [await conn.send(r) for r in (create, metadata, create)]
+        finally:
+            await conn.close()
+
+    (s1, b1), (s2, b2), (s3, b3) = asyncio.run(exchange())
+    assert (s1, s2, s3) == (201, 200, 201)
+    first, second = orjson.loads(b1), orjson.loads(b3)
+    assert first["resourceType"] == second["resourceType"] == "Patient" and first["id"] != second["id"]
+    assert orjson.loads(b2) == httpx.get(f"{live.fhir_url}/metadata").json()
