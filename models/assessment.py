@@ -44,6 +44,7 @@ class IndexEntry:
     direction: str  # e.g. "< 13 suggests thalassaemia trait"
     suggests: str | None  # which side this value falls on; None when not computable
     citation: str
+    inputs: tuple[str, ...] = ()  # the CBC keys the formula reads
 
 
 @dataclass(frozen=True, slots=True)

@@ -74,6 +74,7 @@ def _indices(itp: Interpretation) -> tuple[IndexEntry, ...]:
                 direction=f"{sign} {spec.cutoff:g} suggests {THAL_SUGGESTION}",
                 suggests=suggests,
                 citation=spec.citation,
+                inputs=spec.inputs,
             )
         )
     return tuple(entries)

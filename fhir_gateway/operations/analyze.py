@@ -198,6 +198,7 @@ def analyze(
             entries.append(doc_stored)
 
     measured: list[str] = []
+    by_key: dict[str, str] = {}  # analyte key -> its Observation, for the indices' derivedFrom
     for r in reading.analytes:
         obs = analyte_observation(
             r,
@@ -208,10 +209,13 @@ def analyze(
         )
         s = store.create(obs)
         measured.append(f"Observation/{s.resource_id}")
+        by_key.setdefault(r.key, measured[-1])
         entries.append(s)
     derived: list[str] = []
     for index in result.assessment.indices:
-        obs = index_observation(index, subject=subject, effective=effective, derived_from=measured)
+        obs = index_observation(
+            index, subject=subject, effective=effective, derived_from=_sources(index.inputs, by_key, measured)
+        )
         if obs is not None:
             s = store.create(obs)
             derived.append(f"Observation/{s.resource_id}")
@@ -257,3 +261,12 @@ def analyze(
         "entry": bundle_entries,
     }
     return AnalyzeResult(bundle, analysis_id, patient.resource_id, result, stored)
+
+
+def _sources(inputs: tuple[str, ...], by_key: dict[str, str], measured: list[str]) -> list[str]:
+    """The measured Observations an index was computed from. When an input was not measured but
+    derived by the model from others (e.g. MCH from Hb and RBC), every measured value may have fed
+    it, so all are listed."""
+    if inputs and all(k in by_key for k in inputs):
+        return [by_key[k] for k in inputs]
+    return list(measured)

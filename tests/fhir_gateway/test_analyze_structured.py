@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from models.indices import INDICES
 from tests.fhir_gateway.analyze_fixtures import THAL_LIKE, cbc_bundle, document_reference, observation
 from tests.fhir_gateway.conftest import Api, patient
 
@@ -43,6 +44,9 @@ def test_bundle_of_observations_is_analyzed_stored_and_searchable(api: Api) -> N
     assert derived and all(d["meta"]["tag"][0]["code"] == "derived" for d in derived)
     mentzer = next(d for d in derived if d["code"]["coding"][0]["code"] == "mentzer")
     assert mentzer["valueQuantity"]["value"] == pytest.approx(62.0 / 5.9, rel=1e-4)
+    # an index is derived from the measurements its formula reads (Mentzer: MCV / RBC), no others
+    ref = {o["code"]["coding"][0]["code"]: f"Observation/{o['id']}" for o in measured}
+    assert [d["reference"] for d in mentzer["derivedFrom"]] == [ref["787-2"], ref["789-8"]]
 
     (report,) = by_type(result, "DiagnosticReport")
     assert report["code"]["coding"][0]["code"] == "58410-2"
@@ -67,6 +71,9 @@ def test_bundle_of_observations_is_analyzed_stored_and_searchable(api: Api) -> N
     hb = api.valid(api.get(f"/fhir/Observation?patient={pid}&code=http://loinc.org|718-7"), 200)
     assert hb["total"] == 1 and hb["entry"][0]["resource"]["valueQuantity"]["value"] == 10.9
     assert api.valid(api.get(f"/fhir/RiskAssessment?patient={pid}"), 200)["total"] == 1
+    from_mcv = api.valid(api.get(f"/fhir/Observation?derived-from={ref['787-2']}&_count=50"), 200)
+    uses_mcv = {spec.key for spec in INDICES if "mcv" in spec.inputs}
+    assert {e["resource"]["code"]["coding"][0]["code"] for e in from_mcv["entry"]} == uses_mcv
     assert (
         api.valid(api.get(f"/fhir/DiagnosticReport/{report['id']}"), 200)["conclusion"]
         == report["conclusion"]
