@@ -20,6 +20,7 @@ from fhir_gateway.api.middleware import install_middleware
 from fhir_gateway.api.plain_routes import router as plain_router
 from fhir_gateway.config import Settings, get_settings
 from fhir_gateway.runtime import Runtime
+from fhir_gateway.warm_up import cool_down, warm_up
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -31,9 +32,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.runtime = Runtime.start(settings)
+        warm_up()
         try:
             yield
         finally:
+            cool_down()
             app.state.runtime.close()
 
     app = FastAPI(

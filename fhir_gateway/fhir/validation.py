@@ -29,6 +29,11 @@ def _schema_validator(resource_type: str) -> Draft6Validator:
     return Draft6Validator({"$ref": f"#/definitions/{resource_type}", "definitions": _schema_definitions()})
 
 
+def preload_schema() -> None:
+    """Parse the R4 schema now (at start-up) rather than in the first request."""
+    _schema_definitions()
+
+
 def schema_issues(resource: dict[str, Any]) -> list[Issue]:
     rtype = resource.get("resourceType")
     if not isinstance(rtype, str) or rtype not in _schema_definitions():
