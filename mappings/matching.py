@@ -142,7 +142,20 @@ def match_name(text: str) -> NameMatch | None:
     )
     if keys:
         return NameMatch(tuple(sorted(keys)), 95.0, "ocr", hint)
-    return _fuzzy([t for t in {*(tried[:3]), *(repaired[:3])} if len(t) >= FUZZY_MIN_LEN - 1], hint)
+    queries = [t for t in {*(tried[:3]), *(repaired[:3])} if len(t) >= FUZZY_MIN_LEN - 1]
+    # then without "%"/"#"/"absolute" ("Eosiophils %"): the hint keeps the percent/absolute form.
+    # Not a span holding digits: that is a name that swallowed its value ("Neutrophils: 65:8 %").
+    bare = [
+        t
+        for t in {*(tried[3:6]), *(repaired[3:6])}
+        if len(t) >= FUZZY_MIN_LEN - 1 and not any(c.isdigit() for c in t)
+    ]
+    return (
+        _fuzzy(queries, hint)
+        or _fuzzy(bare, hint)
+        or _fuzzy_glyphs(queries, hint)
+        or _fuzzy_glyphs(bare, hint)
+    )
 
 
 # Characters OCR confuses at the start of a word ("Tron" for "Iron", "lron", "1ron").
@@ -187,3 +200,60 @@ def _fuzzy(queries: list[str], hint: Hint | None) -> NameMatch | None:
     if best is None or best[0] < FUZZY_THRESHOLD or best[0] - runner_up < FUZZY_MARGIN:
         return None
     return NameMatch(tuple(sorted(best[1])), float(best[0]), "fuzzy", hint)
+
+
+# Letters OCR confuses on coarse or faxed print, where thin strokes break or vanish: the round
+# letters (c e o a), the arches (n u h), the uprights (i l t 1 j), y/v, q/g; "rn" for "m".
+_GLYPH_CLASS = str.maketrans("ceao0unhilt1jyq", "ooooonnnlllllvg")
+GLYPH_THRESHOLD = 90.0  # ratio of the glyph-class spellings needed
+GLYPH_MARGIN = 8.0  # over the best different analyte, also by glyph class (classes make names closer)
+GLYPH_MIN_RATIO = 75.0  # and the plain spellings must still be this alike
+
+
+def _glyphs(norm: str) -> str:
+    return re.sub(r"rn|nn", "m", norm).translate(_GLYPH_CLASS)
+
+
+@cache
+def _glyph_index() -> dict[str, tuple[frozenset[str], tuple[str, ...]]]:
+    """Glyph-class spelling -> (keys, the names spelt so), over the fuzzy-eligible names
+    (ignored names compete too)."""
+    _, fuzzy = _index()
+    keys: dict[str, set[str]] = {}
+    names: dict[str, list[str]] = {}
+    for name, ks in fuzzy.items():
+        keys.setdefault(_glyphs(name), set()).update(ks)
+        names.setdefault(_glyphs(name), []).append(name)
+    return {g: (frozenset(keys[g]), tuple(names[g])) for g in keys}
+
+
+def _fuzzy_glyphs(queries: list[str], hint: Hint | None) -> NameMatch | None:
+    """A name degraded past the plain fuzzy match ("Reliculoeytes", "Noutaophils"): compared
+    with the catalog by glyph class, so a confusable letter costs nothing. Stricter threshold and
+    margin than the plain match, since the classes bring different analytes' names closer."""
+    index = _glyph_index()
+    choices = list(index)
+    best: tuple[float, frozenset[str], str, str] | None = None
+    runner_up = 0.0
+    for q in queries:
+        gq = _glyphs(q)
+        for name, score, _ in process.extract(gq, choices, scorer=fuzz.ratio, limit=8):
+            if name[:1] != gq[:1]:
+                continue
+            keys = index[name][0]
+            if best is None or score > best[0]:
+                if best is not None and not (keys & best[1]):
+                    runner_up = max(runner_up, best[0])
+                best = (score, keys, q, name)
+            elif not (keys & best[1]):
+                runner_up = max(runner_up, score)
+    if best is None or best[0] < GLYPH_THRESHOLD or best[0] - runner_up < GLYPH_MARGIN:
+        return None
+    _, keys, q, spelt = best
+    _, fuzzy = _index()
+    if len({fuzzy[name] for name in index[spelt][1]}) > 1:
+        return None  # names of different analytes that only the classes made alike
+    plain = max(fuzz.ratio(q, name) for name in index[spelt][1])
+    if plain < GLYPH_MIN_RATIO:
+        return None
+    return NameMatch(tuple(sorted(keys)), float(plain), "fuzzy", hint)

@@ -24,9 +24,10 @@ from mappings.values import (
 
 _LEADERS = re.compile(r"(?:\.{2,}|_{2,}|…+|·{2,}|-{3,}|={2,}|:{2,})")
 # A unit glued to its number: "13.5g/dL", "4.5mill/cumm", "62%". Only known unit starts, so
-# OCR'd numbers like "1O.5" are not split.
+# OCR'd numbers like "1O.5" are not split; but any "/letter" ends the number, since a unit OCR
+# cut short ("589/c" for "589/cumm") is still a unit.
 _GLUED_UNIT = re.compile(
-    r"(?<=[\d*])(?=(?:g/|gm|gms|mg/|ug/|mcg|ng/|fl\b|fL\b|pg\b|%|/cumm|/cmm|/ul|/uL|/µl|/μl|/mm|x10|X10|×10|"
+    r"(?<=[\d*])(?=(?:g/|gm|gms|mg/|ug/|mcg|ng/|fl\b|fL\b|pg\b|%|/[A-Za-zµμ]|x10|X10|×10|"
     r"mill|lakh|lac|thou|K/|k/|mmol|umol|µmol|cells|10\^\d|10\*\d))"
 )  # "10^"/"10*" only with their exponent: "4,610*" is 4,610 flagged, not 4,6 + "10*"
 # "25.4L%", "18.4H%": value, flag and unit in one token
@@ -71,7 +72,29 @@ def tokenize(text: str) -> list[str]:
     t = re.sub(r"(?<=[A-Za-z)%#])\s*:\s*", " : ", t)  # "Hemoglobin:13.5"
     t = re.sub(r"(?<=\d)\s*\(\s*(?=[HLA]{1,2}\s*\))", " (", t)  # "11.2(H)"
     # table rules drawn as "|" separate columns but carry no content
-    return [part for tok in t.split() if tok.strip("|¦") for part in _split_flag_unit(tok)]
+    return [
+        part
+        for tok in t.split()
+        if tok.strip("|¦")
+        for glued in _split_unit_name(tok)
+        for part in _split_flag_unit(glued)
+    ]
+
+
+# a capitalised word after a unit: where the next column's name starts
+_NAME_AFTER_UNIT = re.compile(r"(?<=[A-Za-z%])(?=[A-Z][a-z]{3,})")
+
+
+def _split_unit_name(tok: str) -> tuple[str, ...]:
+    """ "million/cummEosinophils": a unit column glued by OCR to the name of the next column of
+    a two-column report. Split only where the left part is a unit and the token is not one."""
+    if not re.search(r"[/%]", tok) or parse_unit(tok):
+        return (tok,)
+    for m in _NAME_AFTER_UNIT.finditer(tok):
+        left, right = tok[: m.start()], tok[m.start() :]
+        if re.search(r"[/%]", left) and parse_unit(left):
+            return (left, right)
+    return (tok,)
 
 
 def _split_flag_unit(tok: str) -> tuple[str, ...]:
@@ -85,6 +108,8 @@ def _split_flag_unit(tok: str) -> tuple[str, ...]:
 
 
 def _value_token(tok: str) -> tuple[ParsedNumber, str | None] | None:
+    if tok[:1] in "([" and any(c.isalpha() for c in tok):
+        return None  # "(1b)": the name's own "(Hb)" misread, which letter-as-digit would make 16
     num_text, flag = split_glued_flag(tok)
     parsed = parse_number(num_text)
     if parsed is None:

@@ -375,9 +375,46 @@ def remove_rules(gray: np.ndarray, text_px: float, mask_from: np.ndarray | None 
     span = max(25, int(6 * text_px))
     horiz = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (span, 1)))
     vert = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, span)))
+    horiz, vert = (
+        _lone_lines(horiz, mask, vert, text_px),
+        _lone_lines(vert, mask, horiz, text_px, across=True),
+    )
     rules = cv2.dilate(cv2.bitwise_or(horiz, vert), np.ones((3, 3), np.uint8))
     if not rules.any():
         return gray
     out = gray.copy()
     out[rules > 0] = 255
+    return out
+
+
+def _lone_lines(
+    runs: np.ndarray, mask: np.ndarray, other: np.ndarray, text_px: float, across: bool = False
+) -> np.ndarray:
+    """The long ink runs (horizontal, or vertical if `across`) that are rules, not text. On a
+    blurred or coarse page a word's letters merge along the middle of the line into a run as
+    long as a rule; unlike a rule's pixels, such a run's have the rest of the letters a few pixels
+    above and below them. Those pixels go, and what is left must still be rule-long. `other`: the
+    runs of the other direction, which flank a rule where they cross it but are no letters."""
+    lines = np.flatnonzero(runs.any(axis=0 if across else 1))
+    if lines.size == 0:
+        return runs
+    lo, hi = 3, max(4, int(0.45 * text_px))
+    reach = np.zeros((hi + 1, 1), np.uint8)
+    reach[: hi - lo + 1] = 1  # with the anchor at the end: ink 3..hi px before a pixel
+    span = max(25, int(6 * text_px)) | 1  # odd: an even kernel's opening shifts the run ends by a pixel
+    before, after, line = (
+        (reach.T, reach.T[:, ::-1], (1, span)) if across else (reach, reach[::-1], (span, 1))
+    )
+    before, after = np.ascontiguousarray(before), np.ascontiguousarray(after)
+    anchor = (hi, 0) if across else (0, hi)
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, line)
+    out = np.zeros_like(runs)
+    # only the few bands that hold runs: full-page morphology would cost ~20 ms a page
+    for band in np.split(lines, np.flatnonzero(np.diff(lines) > 1) + 1):
+        a, b = max(0, int(band[0]) - hi), min(runs.shape[1 if across else 0], int(band[-1]) + 1 + hi)
+        cut = (slice(None), slice(a, b)) if across else (slice(a, b), slice(None))
+        m = cv2.bitwise_and(mask[cut], cv2.bitwise_not(other[cut]))
+        flanked = cv2.bitwise_and(cv2.dilate(m, before, anchor=anchor), cv2.dilate(m, after, anchor=(0, 0)))
+        lone = cv2.bitwise_and(runs[cut], cv2.bitwise_not(flanked))
+        out[cut] |= cv2.morphologyEx(lone, cv2.MORPH_OPEN, kernel)
     return out

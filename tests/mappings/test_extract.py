@@ -629,3 +629,34 @@ def test_number_closing_a_label_is_not_the_value() -> None:
     assert all(it.number.value != 9 for it in parse_line("Neut1ophils 9: 65.3 % (40.0-80.0)"))
     (item,) = parse_line("Hb: 13.5: g/dL")  # a stray colon after the value keeps the value
     assert item.number.value == 13.5
+
+
+def test_value_glued_to_a_unit_cut_short_by_ocr() -> None:
+    # real RapidOCR output on a blurred fax: "589/cumm" read as "589/c"
+    ex = _read("Total WBC Count  9,466 /cumm  4,000 - 11,000\nMONO#  589/c  200-1,000")
+    got = _by_key(ex)
+    assert got["mono_abs"].value == 589.0 and got["mono_abs"].status != "uncertain"
+    assert got["wbc"].value == 9466.0
+    assert _read("Collected 12/10/2025 14").analytes == []  # a date's slashes are no unit
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        # both engines on a faxed two-column report: the unit column runs into the next name
+        (
+            "Total RBC Count  5.22  million/cummEosinophils %  1.6  %",
+            {"rbc": (5.22, "10*6/uL"), "eos_pct": (1.6, "%")},
+        ),
+        ("Lymphocytes  30  %Monocytes  5  %", {"lymph_pct": (30.0, "%"), "mono_pct": (5.0, "%")}),
+        ("RBC  4.5  mill/Cumm  4.0 - 5.5", {"rbc": (4.5, "10*6/uL")}),  # a unit that is whole stays whole
+    ],
+)
+def test_unit_glued_to_the_next_columns_name(line: str, expected: dict[str, tuple[float, str]]) -> None:
+    assert {a.key: (a.value, a.unit) for a in _read(line).analytes} == expected
+
+
+def test_parenthesised_abbreviation_misread_with_a_digit_is_not_the_value() -> None:
+    # real Tesseract output on a fax: "(Hb)" read "(1b)", which letter-as-digit made 16
+    got = _by_key(_read("Hemoglohin (1b)  10.5 *"))
+    assert got["hgb"].value == 10.5

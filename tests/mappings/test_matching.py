@@ -206,3 +206,61 @@ def test_h_without_its_crossbar_still_matches(printed: str, key: str) -> None:
 @pytest.mark.parametrize("printed", ["Cell", "Mill", "lli", "Hill"])
 def test_broken_h_repair_needs_an_exact_alias(printed: str) -> None:
     assert match_name(printed) is None
+
+
+@pytest.mark.parametrize(
+    ("printed", "key"),
+    [
+        ("Reliculoeytes", "retic_pct"),  # faxed serif print: thin strokes gone, c/e/o confused
+        ("Roticulocyas", "retic_pct"),
+        ("Noutaophils", "neut_pct"),
+        ("Homoqlobin", "hgb"),
+        ("Plalelels", "plt"),
+        ("Footl Hao moglabin", "hbf"),
+    ],
+)
+def test_names_degraded_past_plain_fuzzy_match_by_glyph_class(printed: str, key: str) -> None:
+    m = match_name(printed)
+    assert m is not None and m.keys == (key,) and m.method == "fuzzy"
+    assert m.score < 88  # below the plain fuzzy threshold: only the glyph classes found it
+
+
+@pytest.mark.parametrize(
+    "printed",
+    [
+        "Faxiaxtils",  # too far from any name (it was "Eosinophils"; classes bring "platelets" closer)
+        "Lymonocytes",  # as near monocytes as lymphocytes: still unmapped
+        "Minuxytes",  # "Monocytes", but too garbled to tell from other "-cytes" safely
+    ],
+)
+def test_glyph_class_match_leaves_far_names_unmapped(printed: str) -> None:
+    assert match_name(printed) is None
+
+
+def test_glyph_classes_keep_every_analyte_apart() -> None:
+    from mappings.matching import _glyph_index, _index
+
+    _, fuzzy = _index()
+    shared = {g: names for g, (_, names) in _glyph_index().items() if len({fuzzy[n] for n in names}) > 1}
+    assert not shared, "two analytes' names are spelt alike by glyph class (the match refuses them)"
+
+
+@pytest.mark.parametrize(
+    ("printed", "key", "hint"),
+    [
+        ("Eosiophils %", "eos_pct", "pct"),
+        ("Neutrophls %", "neut_pct", "pct"),
+        ("Eosiophils #", "eos_pct", "abs"),
+    ],
+)
+def test_misread_name_with_a_percent_or_absolute_mark_still_matches(
+    printed: str, key: str, hint: str
+) -> None:
+    # the mark is matched apart: the name alone is what OCR garbled; the hint keeps the form
+    m = match_name(printed)
+    assert m is not None and m.keys == (key,) and m.hint == hint
+
+
+def test_a_name_that_swallowed_its_value_is_not_matched_without_its_mark() -> None:
+    # real Tesseract row: "65.8" read "65:8", so the span before the next number held it
+    assert match_name('"Segmented Neutrophils : 65:8 % (40.0-80.0) -.') is None

@@ -96,3 +96,48 @@ def test_turned_page_with_little_line_evidence_is_still_turned() -> None:
     mask = _ink(_small(img, 700)[0])
     assert _line_ink(mask) > _line_ink(np.ascontiguousarray(mask.T))  # the weak evidence points the wrong way
     assert lines_are_vertical(img)
+
+
+def test_rules_go_but_blurred_text_that_merges_into_a_long_run_stays() -> None:
+    """On a blurred or coarse page a word's letters merge along the middle of the line into an
+    ink run as long as a rule; the rule remover used to white out such names."""
+    from fhir_gateway.ocr.preprocess import remove_rules
+
+    img = np.full((140, 700), 255, np.uint8)
+    cv2.putText(img, "Mean Corpuscular Hemoglobin", (10, 50), cv2.FONT_HERSHEY_SIMPLEX, 0.9, 0, 2)
+    img[100:102, 10:690] = 0  # a table rule
+    blurred = cv2.GaussianBlur(img, (0, 0), 2.5)
+    px = 16.0  # the letters' height; blurred together they are too few to measure
+    _, ink = cv2.threshold(blurred, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    longest = max(_longest_run(row > 0) for row in ink[25:60])
+    assert longest > 6 * px  # the precondition: the blurred name holds a rule-long run
+    out = remove_rules(blurred, px)
+    assert (out[96:106, 30:670] > 200).all()  # the rule is gone (its blurred ends may stay grey)
+    name = slice(20, 60)
+    assert (out[name] == blurred[name]).all()  # the name is untouched
+
+
+def _longest_run(on: np.ndarray) -> int:
+    best = cur = 0
+    for v in on:
+        cur = cur + 1 if v else 0
+        best = max(best, cur)
+    return best
+
+
+def test_table_grid_goes_entirely_ends_and_crossings_included() -> None:
+    """Telling rules from text must not leave dots where rules cross or end: OCR reads them
+    as "_" or "." glued to the cell ("_MONO%")."""
+    from fhir_gateway.ocr.preprocess import remove_rules
+
+    img = np.full((200, 700), 255, np.uint8)
+    for y in (40, 100, 160):
+        img[y : y + 2, 11:690] = 0
+    for x in (11, 300, 688):
+        img[40:162, x : x + 2] = 0
+    cv2.putText(img, "MONO% 3.5", (30, 85), cv2.FONT_HERSHEY_SIMPLEX, 0.8, 0, 2)
+    out = remove_rules(img, 16.0)
+    grid = img.copy()
+    grid[50:95, 20:290] = 255  # all but the text
+    assert (out[grid == 0] == 255).all()
+    assert (out[60:95, 25:200] == img[60:95, 25:200]).all()  # the text stays
