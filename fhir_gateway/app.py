@@ -9,11 +9,11 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
-from starlette.concurrency import run_in_threadpool
 
 from fhir_gateway import __version__
 from fhir_gateway.api.analyze_routes import router as analyze_router
 from fhir_gateway.api.audit_routes import router as audit_router
+from fhir_gateway.api.db_threads import run_db_work
 from fhir_gateway.api.errors import install_error_handlers
 from fhir_gateway.api.fhir_routes import router as fhir_router
 from fhir_gateway.api.middleware import install_middleware
@@ -57,7 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             with rt.engine.connect() as conn:
                 conn.execute(text("SELECT 1"))
 
-        await run_in_threadpool(ping)
+        await run_db_work(rt, ping)
         return JSONResponse({"status": "ok", "version": __version__})
 
     app.include_router(analyze_router)  # before the generic routes: '$analyze' is not a type

@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     request_timeout_seconds: float = Field(120.0, description="Per-request timeout for long operations.")
     log_level: str = Field("INFO", description="Python log level.")
     ocr_workers: int = Field(0, description="OCR worker processes; 0 = one per CPU core.")
+    db_threads: int = Field(
+        2, description="Threads running database units of work at once (more only contend for the GIL)."
+    )
     ocr_engine: str | None = Field(
         None, description="OCR engine: tesseract, rapidocr or combined; default: best."
     )

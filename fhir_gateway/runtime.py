@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from anyio import CapacityLimiter
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -48,6 +49,7 @@ class Runtime:
     verifier: TokenVerifier
     ocr: OcrPool
     audit_keys: AuditKeys
+    db_limiter: CapacityLimiter | None = None  # see fhir_gateway.api.db_threads
 
     @classmethod
     def start(cls, settings: Settings, *, run_migrations: bool = True) -> Runtime:

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from starlette.concurrency import run_in_threadpool
 
 from audit import Interaction
 from fhir_gateway.analysis.inputs import (
@@ -20,6 +19,7 @@ from fhir_gateway.analysis.inputs import (
     parse_analyze_body,
 )
 from fhir_gateway.api.body import JSON_TYPES, read_fhir_json, read_limited
+from fhir_gateway.api.db_threads import run_db_work
 from fhir_gateway.api.dependencies import request_context, runtime
 from fhir_gateway.api.responses import FhirJSONResponse
 from fhir_gateway.auditing import AuditScope, open_scope
@@ -101,7 +101,7 @@ async def run_analysis(
                 scope.patient = f"Patient/{result.patient_id}"
             return result
 
-    return await run_in_threadpool(persist)
+    return await run_db_work(rt, persist)
 
 
 @router.post("/$analyze", summary="Analyze a CBC report (document, raw bytes, Bundle or Parameters)")
@@ -125,7 +125,7 @@ async def analyze_stored(doc_id: str, request: Request) -> FhirJSONResponse:
         with rt.unit_of_work() as session:
             return read_op.read(rt.store(session), ctx, "DocumentReference", doc_id).resource
 
-    doc = await run_in_threadpool(load)
+    doc = await run_db_work(rt, load)
     inp = _query_options(request, AnalyzeInput(document_from_reference(doc, stored_id=doc_id)))
     result = await run_analysis(rt, ctx, inp, scope)
     return FhirJSONResponse(result.bundle)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
-from starlette.concurrency import run_in_threadpool
 
 from audit import Interaction
+from fhir_gateway.api.db_threads import run_db_work
 from fhir_gateway.api.dependencies import request_context, runtime
 from fhir_gateway.api.responses import FhirJSONResponse
 from fhir_gateway.auditing import open_scope
@@ -30,7 +30,7 @@ async def search_events(request: Request) -> FhirJSONResponse:
                 session.connection(), rt.audit_keys, ctx, items, default_count=rt.settings.default_page_size
             )
 
-    return FhirJSONResponse(await run_in_threadpool(run))
+    return FhirJSONResponse(await run_db_work(rt, run))
 
 
 @router.get("/AuditEvent/{event_id}", summary="Read one AuditEvent (auditor role only)")
@@ -43,4 +43,4 @@ async def read_event(event_id: str, request: Request) -> FhirJSONResponse:
         with rt.unit_of_work(audit=scope) as session:
             return read_audit_event(session.connection(), rt.audit_keys, ctx, event_id)
 
-    return FhirJSONResponse(await run_in_threadpool(run))
+    return FhirJSONResponse(await run_db_work(rt, run))

@@ -6,9 +6,9 @@ import logging
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from fhir_gateway.api.db_threads import run_db_work
 from fhir_gateway.api.responses import FhirJSONResponse
 from fhir_gateway.auditing import append_failure, current_scope
 from fhir_gateway.fhir.outcome import FhirError, Issue, operation_outcome
@@ -25,6 +25,12 @@ _HTTP_CODES = {
 }
 
 
+async def _audit(request: Request, status: int, reason: str) -> None:
+    runtime = getattr(request.app.state, "runtime", None)
+    if runtime is not None and current_scope(request) is not None:
+        await run_db_work(runtime, _audit_failure, request, status, reason)
+
+
 def _audit_failure(request: Request, status: int, reason: str) -> None:
     scope = current_scope(request)
     runtime = getattr(request.app.state, "runtime", None)
@@ -36,12 +42,12 @@ def _audit_failure(request: Request, status: int, reason: str) -> None:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(FhirError)
     async def fhir_error(request: Request, exc: FhirError) -> FhirJSONResponse:
-        await run_in_threadpool(_audit_failure, request, exc.status, exc.diagnostics[:300])
+        await _audit(request, exc.status, exc.diagnostics[:300])
         return FhirJSONResponse(exc.outcome(), status_code=exc.status, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> FhirJSONResponse:
-        await run_in_threadpool(_audit_failure, request, 400, "request did not match the API schema")
+        await _audit(request, 400, "request did not match the API schema")
         issues = [
             Issue("invalid", f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}") for e in exc.errors()[:20]
         ]
@@ -59,7 +65,7 @@ def install_error_handlers(app: FastAPI) -> None:
     async def unexpected(request: Request, exc: Exception) -> FhirJSONResponse:
         # Log the type and route only: exception text can quote request data (PHI).
         log.error("unhandled %s on %s %s", type(exc).__name__, request.method, request.url.path)
-        await run_in_threadpool(_audit_failure, request, 500, f"internal error ({type(exc).__name__})")
+        await _audit(request, 500, f"internal error ({type(exc).__name__})")
         return FhirJSONResponse(
             operation_outcome([Issue("exception", "internal error; the request was not applied")]),
             status_code=500,

@@ -8,10 +8,10 @@ from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
-from starlette.concurrency import run_in_threadpool
 
 from audit import Interaction
 from fhir_gateway.api.body import read_fhir_json
+from fhir_gateway.api.db_threads import run_db_work
 from fhir_gateway.api.dependencies import base_url, request_context, runtime
 from fhir_gateway.api.responses import FhirJSONResponse, resource_response
 from fhir_gateway.auditing import current_scope, open_scope
@@ -40,7 +40,7 @@ async def _in_unit_of_work(request: Request, work: Callable[[ResourceStore], T])
                     scope.describe(stored)
             return result
 
-    return await run_in_threadpool(run)
+    return await run_db_work(rt, run)
 
 
 def _one_patient(items: list[tuple[str, str]]) -> str | None:

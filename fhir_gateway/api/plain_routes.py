@@ -6,12 +6,12 @@ from __future__ import annotations
 import mimetypes
 
 from fastapi import APIRouter, Query, Request
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from audit import Interaction
 from fhir_gateway.analysis.inputs import AnalyzeInput, document_from_bytes, media_type
 from fhir_gateway.api.analyze_routes import run_analysis
+from fhir_gateway.api.db_threads import run_db_work
 from fhir_gateway.api.dependencies import request_context, runtime
 from fhir_gateway.auditing import AuditScope, append_success, open_scope
 from fhir_gateway.fhir.builders.diagnostic_report import conclusion_text
@@ -118,7 +118,7 @@ async def upload(request: Request) -> ResultOut:
         with rt.unit_of_work() as session:
             return _load_result(rt.store(session), ctx, result.analysis_id)
 
-    return await run_in_threadpool(load)
+    return await run_db_work(runtime(request), load)
 
 
 @router.post("/predict", response_model=AssessmentOut, summary="Interpret CBC values (nothing is stored)")
@@ -135,7 +135,7 @@ async def predict(request: Request, body: PredictIn) -> AssessmentOut:
         PatientContext(sex=sex, age_years=body.age, pregnant=body.pregnant, trimester=body.trimester),
     )  # type: ignore[arg-type]
     # Nothing is stored, but the interaction is still audited, in a transaction of its own.
-    await run_in_threadpool(_audit_only, runtime(request), scope)
+    await run_db_work(runtime(request), _audit_only, runtime(request), scope)
     return AssessmentOut(
         conclusion=conclusion_text(a),
         predictions=[
@@ -176,7 +176,7 @@ async def results(analysis_id: str, request: Request) -> ResultOut:
             scope.patient = f"Patient/{out.patient_id}"
             return out
 
-    return await run_in_threadpool(load)
+    return await run_db_work(runtime(request), load)
 
 
 @router.get("/history", response_model=HistoryOut, summary="A patient's analyses, newest first")
@@ -223,4 +223,4 @@ async def history(
         ]
         return HistoryOut(patient_id=patient, total=total, count=count, offset=offset, items=items)
 
-    return await run_in_threadpool(load)
+    return await run_db_work(runtime(request), load)
