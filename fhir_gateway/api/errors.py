@@ -26,17 +26,13 @@ _HTTP_CODES = {
 
 
 async def _audit(request: Request, status: int, reason: str) -> None:
-    runtime = getattr(request.app.state, "runtime", None)
-    if runtime is not None and current_scope(request) is not None:
-        await run_db_work(runtime, _audit_failure, request, status, reason)
-
-
-def _audit_failure(request: Request, status: int, reason: str) -> None:
     scope = current_scope(request)
     runtime = getattr(request.app.state, "runtime", None)
     if scope is None or runtime is None:
         return  # not an audited route (e.g. an unknown URL)
-    append_failure(runtime.engine.begin, scope, runtime.audit_keys, status, reason)
+    await run_db_work(
+        runtime, append_failure, runtime.engine.begin, scope, runtime.audit_keys, status, reason
+    )
 
 
 def install_error_handlers(app: FastAPI) -> None:
