@@ -47,7 +47,8 @@ async def read_fhir_json(request: Request, limit: int) -> Any:
 
 def _depth(value: Any) -> int:
     """Nesting depth, computed without recursion, one level at a time (no per-node tuples: this
-    runs on every request body)."""
+    runs on every request body). Raises a 400 for a string holding NUL, which PostgreSQL text
+    columns (search tokens) cannot store: found in the same walk."""
     depth, level = 0, [value]
     while level:
         depth += 1
@@ -57,5 +58,7 @@ def _depth(value: Any) -> int:
                 below.extend(node.values())
             elif isinstance(node, list):
                 below.extend(node)
+            elif isinstance(node, str) and "\x00" in node:
+                raise FhirError(400, "invalid", "the body contains a NUL character")
         level = below
     return depth

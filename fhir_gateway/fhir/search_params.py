@@ -101,6 +101,8 @@ def parse_search(
     supported = params_for(resource_type)
     query = SearchQuery(resource_type, count=default_count)
     for raw_key, value in items:
+        if "\x00" in raw_key or "\x00" in value:  # PostgreSQL text cannot hold NUL: a 500 otherwise
+            raise FhirError(400, "invalid", "search parameters cannot contain NUL characters")
         key, _, modifier = raw_key.partition(":")
         if key in RESULT_PARAMS:
             if key == "_count":

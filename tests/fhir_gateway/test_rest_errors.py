@@ -118,3 +118,18 @@ def test_body_depth_counts_every_level() -> None:
     assert _depth(nested) == 72  # 70 wraps over the innermost {"x": "leaf", "y": [1]} (3 deep)
     wide = {"entry": [{"resource": {"code": {"coding": [{"code": str(i)}]}}} for i in range(500)]}
     assert _depth(wide) == 8
+
+
+def test_nul_characters_in_search_are_400(api: Api) -> None:
+    # found by test_no_500 on PostgreSQL, whose text columns cannot hold NUL
+    for params in ({"code": "\x00"}, {"code\x00": "718-7"}, {"_count": "1\x00"}):
+        r = api.client.get("/fhir/Observation", params=params, headers=api.headers())
+        assert api.valid(r, 400)["issue"][0]["code"] == "invalid"
+
+
+def test_nul_characters_in_a_body_are_400_and_store_nothing(api: Api) -> None:
+    before = _count(api, "Observation")
+    bad = hb_observation("x")
+    bad["code"]["coding"][0]["code"] = "71\x008-7"
+    assert api.valid(api.post("/fhir/Observation", bad), 400)["issue"][0]["code"] == "invalid"
+    assert _count(api, "Observation") == before
