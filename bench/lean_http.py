@@ -15,16 +15,24 @@ from urllib.parse import urlsplit
 class LeanConnection:
     """One keep-alive connection; requests on it are sequential, like one client's."""
 
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, host: str) -> None:
-        self._reader, self._writer, self._host = reader, writer, host
+    def __init__(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, host: str, port: int
+    ) -> None:
+        self._reader, self._writer = reader, writer
+        self._host, self._address = f"{host}:{port}", (host, port)
 
     @classmethod
     async def open(cls, base_url: str) -> LeanConnection:
         parts = urlsplit(base_url)
         if parts.scheme != "http" or parts.hostname is None:
             raise ValueError("LeanConnection speaks plain http:// only")
-        reader, writer = await asyncio.open_connection(parts.hostname, parts.port or 80)
-        return cls(reader, writer, parts.netloc)
+        port = parts.port or 80
+        reader, writer = await asyncio.open_connection(parts.hostname, port)
+        return cls(reader, writer, parts.hostname, port)
+
+    async def _reconnect(self) -> None:
+        self._writer.close()
+        self._reader, self._writer = await asyncio.open_connection(*self._address)
 
     def request_bytes(self, method: str, path: str, headers: dict[str, str], body: bytes = b"") -> bytes:
         """Encode a request once; send it as often as needed with `send`."""
@@ -33,11 +41,19 @@ class LeanConnection:
         return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
 
     async def send(self, request: bytes) -> tuple[int, bytes]:
-        """(status, body) of one pre-encoded request."""
+        """(status, body) of one pre-encoded request.
+
+        A connection left idle past the server's keep-alive timeout is closed by the server;
+        like any HTTP client, reconnect once and resend when no response byte has arrived.
+        """
         self._writer.write(request)
-        status_line = await self._reader.readline()
+        status_line = await self._read_status_line()
         if not status_line:
-            raise ConnectionError("server closed the connection")
+            await self._reconnect()
+            self._writer.write(request)
+            status_line = await self._read_status_line()
+            if not status_line:
+                raise ConnectionError("server closed the connection")
         status = int(status_line.split(b" ", 2)[1])
         length = None
         while True:
@@ -50,6 +66,12 @@ class LeanConnection:
         if length is None:
             raise ValueError("response without Content-Length")
         return status, await self._reader.readexactly(length)
+
+    async def _read_status_line(self) -> bytes:
+        try:
+            return await self._reader.readline()
+        except ConnectionResetError:
+            return b""
 
     async def close(self) -> None:
         self._writer.close()

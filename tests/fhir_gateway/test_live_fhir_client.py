@@ -164,3 +164,25 @@ def test_benchmark_lean_client_reads_whole_responses_on_one_connection(server) -
     first, second = orjson.loads(b1), orjson.loads(b3)
     assert first["resourceType"] == second["resourceType"] == "Patient" and first["id"] != second["id"]
     assert orjson.loads(b2) == httpx.get(f"{live.fhir_url}/metadata").json()
+
+
+def test_benchmark_lean_client_reconnects_after_the_server_closes(server) -> None:
+    """Connections idle past uvicorn's keep-alive timeout (5 s) are closed by the server, e.g.
+    while a benchmark warms the OCR pool; the next request must reconnect, not fail."""
+    import asyncio
+
+    from bench.lean_http import LeanConnection
+
+    live, _ = server
+
+    async def exchange() -> list[int]:
+        conn = await LeanConnection.open(live.base_url)
+        try:
+            # `Connection: close` makes the server hang up after answering, as the timeout would.
+            closing = conn.request_bytes("GET", "/fhir/metadata", {"Connection": "close"})
+            plain = conn.request_bytes("GET", "/fhir/metadata", {})
+            return [(await conn.send(r))[0] for r in (closing, plain, plain)]
+        finally:
+            await conn.close()
+
+    assert asyncio.run(exchange()) == [200, 200, 200]
