@@ -101,9 +101,11 @@ def run_worker(
         pass
     time.sleep(max(0.0, start_at - time.time()))
     insert_row = resources.insert()  # built once, values as parameters, as the service does
-    insert_cte = resources.insert().values(
-        {c: bindparam(c, type_=resources.c[c].type) for c in ("resource_type", "nonce", "body")}
-    ).cte("data_row")
+    insert_cte = (
+        resources.insert()
+        .values({c: bindparam(c, type_=resources.c[c].type) for c in ("resource_type", "nonce", "body")})
+        .cte("data_row")
+    )
     started, cpu_started = time.time(), time.process_time()
     for i in range(writes):
         nonce = os.urandom(12)

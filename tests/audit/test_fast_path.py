@@ -175,8 +175,7 @@ def test_fast_and_claiming_appends_store_columns_alike(db: AuditDB) -> None:
     columns = [c for c in events.c if c.name not in ("seq", "position", "nonce", "ciphertext", "mac")]
     with db.engine.connect() as conn:
         raw = [
-            tuple(r)
-            for r in conn.execute(select(*[cast(c, String) for c in columns]).order_by(events.c.seq))
+            tuple(r) for r in conn.execute(select(*[cast(c, String) for c in columns]).order_by(events.c.seq))
         ]
     assert raw[0] == raw[1] == raw[2]
     _verify(db, 3)
