@@ -14,6 +14,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import lru_cache
 
 AES_KEY_BYTES = 32  # AES-256
 MIN_MAC_KEY_BYTES = 32
@@ -67,8 +68,7 @@ class AuditKeys:
 
     def blind_index(self, kind: IndexKind, value: str) -> str:
         """Keyed hash for equality lookups; hex so it indexes well as a plain string column."""
-        message = b"cbc-audit-index\x00" + kind.value.encode() + b"\x00" + value.encode()
-        return hmac.digest(self.index_key, message, "sha256").hex()
+        return _blind_index(self.index_key, kind, value)
 
     def rotated(self, new_key: bytes | None = None) -> AuditKeys:
         """A copy with a new current version; mirrors what the service keyring's rotation does."""
@@ -89,3 +89,10 @@ class AuditKeys:
             mac_key=secrets.token_bytes(32),
             index_key=secrets.token_bytes(32),
         )
+
+
+@lru_cache(maxsize=4096)
+def _blind_index(index_key: bytes, kind: IndexKind, value: str) -> str:
+    # Cached: every record of a session hashes the same agent, and a patient's reads repeat.
+    message = b"cbc-audit-index\x00" + kind.value.encode() + b"\x00" + value.encode()
+    return hmac.digest(index_key, message, "sha256").hex()

@@ -341,7 +341,10 @@ def _lane_memory(engine: Engine, tables: AuditTables) -> _LaneMemory:
             per_engine = _MEMORY[engine] = {}
             event.listen(engine, "commit", _on_commit)
             event.listen(engine, "rollback", _on_rollback)
-        return per_engine.setdefault(id(tables), _LaneMemory())
+        memory = per_engine.get(id(tables))
+        if memory is None:  # not setdefault: that built (and dropped) a _LaneMemory per append
+            memory = per_engine[id(tables)] = _LaneMemory()
+        return memory
 
 
 # A head is remembered only once its transaction commits: until then no other transaction sees
