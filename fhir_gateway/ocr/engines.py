@@ -6,8 +6,10 @@ text-line boxes, which are usually one table cell; the layout code treats them a
 
 from __future__ import annotations
 
+import itertools
 import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -19,6 +21,47 @@ from mappings.rows import Word
 # Tesseract's OpenMP threads make it ~10-20x slower on a busy 2-core machine (measured: 0.5 s vs
 # 12 s per page); we parallelise across pages/processes instead. A deployment may override it.
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+
+
+# Pages shorter than this (px) are read whole: two processes' start-up would cost more than
+# they save.
+MIN_BAND_PAGE_HEIGHT = 1200
+
+
+def _default_bands() -> int:
+    return max(1, min(int(os.environ.get("GATEWAY_OCR_BANDS", "0")) or os.cpu_count() or 1, 4))
+
+
+def band_cuts(image: np.ndarray, bands: int, min_gap: int = 10) -> list[int]:
+    """Rows at which to cut `image` into `bands` horizontal bands holding similar amounts of ink
+    (Tesseract's time follows the text, not the height), each cut in the middle of at least
+    `min_gap` blank rows (no dark pixel), so no text line is split and none touches a band's
+    edge (Tesseract misreads glyphs at the border); [] when the page is short, one band is asked
+    for, or no such gap lies near an ideal cut."""
+    h = image.shape[0]
+    if bands < 2 or h < MIN_BAND_PAGE_HEIGHT:
+        return []
+    grey = image if image.ndim == 2 else image.mean(axis=2)
+    ink = (grey < 128).sum(axis=1)
+    total = int(ink.sum())
+    if total == 0:
+        return []
+    # runs of blank rows: starts and ends from the edges of the 0/1 blank signal
+    edges = np.diff(np.concatenate(([0], (ink == 0).astype(np.int8), [0])))
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    keep = (ends - starts >= min_gap) & (starts > 0) & (ends < h)  # not the page margins
+    middles = (starts[keep] + ends[keep]) // 2
+    if middles.size == 0:
+        return []
+    cumulative = np.cumsum(ink)
+    cuts: list[int] = []
+    for i in range(1, bands):
+        ideal = int(np.searchsorted(cumulative, total * i / bands))
+        nearest = int(middles[np.argmin(np.abs(middles - ideal))])
+        if abs(nearest - ideal) > h // (4 * bands):
+            return []
+        cuts.append(nearest)
+    return cuts if all(b > a for a, b in itertools.pairwise([0, *cuts, h])) else []
 
 
 @runtime_checkable
@@ -35,12 +78,16 @@ class TesseractEngine:
 
     name = "tesseract"
 
-    def __init__(self, psm: int = 6, timeout: float = 60.0) -> None:
+    def __init__(self, psm: int = 6, timeout: float = 60.0, bands: int | None = None) -> None:
         # psm 6 (one uniform block) keeps every table cell; the row builder re-derives lines from
         # geometry anyway, so Tesseract's own block/line segmentation is not needed. (Other page
         # segmentation modes were not benchmarked yet.)
         self.psm = psm
         self.timeout = timeout
+        # Tesseract runs single-threaded (OMP_THREAD_LIMIT above); a tall page is cut at blank
+        # rows into this many bands, read by as many Tesseract processes at once, so one page
+        # uses every core. Under load the OCR pool already fills the cores and this costs little.
+        self.bands = bands if bands is not None else _default_bands()
 
     def _data(self, image: np.ndarray) -> dict[str, list[object]]:
         import pytesseract
@@ -53,11 +100,25 @@ class TesseractEngine:
             timeout=self.timeout,
         )
 
+    def _banded_data(self, image: np.ndarray) -> dict[str, list[object]]:
+        cuts = band_cuts(image, self.bands)
+        if not cuts:
+            return self._data(image)
+        edges = [0, *cuts, image.shape[0]]
+        bands = [image[a:b] for a, b in itertools.pairwise(edges)]
+        with ThreadPoolExecutor(max_workers=len(bands)) as pool:  # each thread waits on a process
+            parts = list(pool.map(self._data, bands))
+        merged: dict[str, list[object]] = {k: [] for k in ("text", "conf", "left", "top", "width", "height")}
+        for top, part in zip(edges[:-1], parts, strict=True):
+            for k, values in merged.items():
+                values.extend(part[k] if k != "top" else [int(v) + top for v in part[k]])
+        return merged
+
     def read(self, image: np.ndarray) -> list[Word]:
         import pytesseract
 
         try:
-            data = self._data(image)
+            data = self._banded_data(image)
         except pytesseract.TesseractError as exc:
             raise UnreadableDocument("OCR engine could not read this page") from exc
         except RuntimeError as exc:  # pytesseract reports its timeout as a plain RuntimeError
@@ -133,10 +194,25 @@ class RapidOcrEngine:
 
     def recognise(self, crops: list[np.ndarray]) -> list[tuple[str, float]]:
         """Recognition only, on text-line crops (no detection): the cheap cross-check path."""
-        engine = self._engine()
+        rec = self._engine().text_rec  # type: ignore[attr-defined]
         imgs = [c if c.ndim == 3 else np.stack([c] * 3, axis=-1) for c in crops]
-        res, _ = engine.text_rec(imgs)  # type: ignore[attr-defined]
-        return [(fix_text(str(t)), float(s)) for t, s in res]
+        size = int(rec.rec_batch_num)
+        threads = _default_bands()
+        if threads < 2 or len(imgs) <= size:
+            res, _ = rec(imgs)
+            return [(fix_text(str(t)), float(s)) for t, s in res]
+        # The recogniser sorts crops by width/height and pads each batch to its widest; form the
+        # same batches here and run them on several threads (onnxruntime releases the GIL and a
+        # session may run concurrently), so the result is what one call would give.
+        order = np.argsort(np.array([img.shape[1] / float(img.shape[0]) for img in imgs]))  # as it does
+        batches = [[int(i) for i in order[b : b + size]] for b in range(0, len(order), size)]
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            done = list(pool.map(lambda b: rec([imgs[i] for i in b])[0], batches))
+        out: list[tuple[str, float]] = [("", 0.0)] * len(imgs)
+        for batch, res in zip(batches, done, strict=True):
+            for i, (t, s) in zip(batch, res, strict=True):
+                out[i] = (fix_text(str(t)), float(s))
+        return out
 
 
 ENGINES = ("tesseract", "rapidocr", "combined")
