@@ -10,7 +10,7 @@ import itertools
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -161,6 +161,7 @@ class RapidOcrEngine:
                     intra_op_num_threads=1,
                     inter_op_num_threads=1,
                 )
+                RapidOcrEngine._shared.text_rec = _ThreadedRecogniser(RapidOcrEngine._shared.text_rec)  # type: ignore[attr-defined]
             return RapidOcrEngine._shared
 
     def read(self, image: np.ndarray) -> list[Word]:
@@ -196,23 +197,34 @@ class RapidOcrEngine:
         """Recognition only, on text-line crops (no detection): the cheap cross-check path."""
         rec = self._engine().text_rec  # type: ignore[attr-defined]
         imgs = [c if c.ndim == 3 else np.stack([c] * 3, axis=-1) for c in crops]
-        size = int(rec.rec_batch_num)
-        threads = _default_bands()
+        res, _ = rec(imgs)
+        return [(fix_text(str(t)), float(s)) for t, s in res]
+
+
+class _ThreadedRecogniser:
+    """RapidOCR's recogniser with its batches run on several threads (onnxruntime releases the
+    GIL, and a session may run concurrently). It sorts crops by width/height and pads each batch
+    to its widest; the same batches are formed here, so the result is what one call gives. Used
+    by the cross-check and by RapidOCR's own full-page read alike."""
+
+    def __init__(self, rec: Any) -> None:
+        self._rec = rec
+        self.rec_batch_num = rec.rec_batch_num
+
+    def __call__(self, img_list: Any, return_word_box: bool = False) -> tuple[list[Any], float]:
+        imgs = [img_list] if isinstance(img_list, np.ndarray) else list(img_list)
+        size, threads = int(self.rec_batch_num), _default_bands()
         if threads < 2 or len(imgs) <= size:
-            res, _ = rec(imgs)
-            return [(fix_text(str(t)), float(s)) for t, s in res]
-        # The recogniser sorts crops by width/height and pads each batch to its widest; form the
-        # same batches here and run them on several threads (onnxruntime releases the GIL and a
-        # session may run concurrently), so the result is what one call would give.
+            return self._rec(imgs, return_word_box)
         order = np.argsort(np.array([img.shape[1] / float(img.shape[0]) for img in imgs]))  # as it does
         batches = [[int(i) for i in order[b : b + size]] for b in range(0, len(order), size)]
         with ThreadPoolExecutor(max_workers=threads) as pool:
-            done = list(pool.map(lambda b: rec([imgs[i] for i in b])[0], batches))
-        out: list[tuple[str, float]] = [("", 0.0)] * len(imgs)
-        for batch, res in zip(batches, done, strict=True):
-            for i, (t, s) in zip(batch, res, strict=True):
-                out[i] = (fix_text(str(t)), float(s))
-        return out
+            done = list(pool.map(lambda batch: self._rec([imgs[i] for i in batch], return_word_box), batches))
+        out: list[Any] = [("", 0.0)] * len(imgs)
+        for batch, (res, _) in zip(batches, done, strict=True):
+            for i, r in zip(batch, res, strict=True):
+                out[i] = r
+        return out, sum(elapsed for _, elapsed in done)
 
 
 ENGINES = ("tesseract", "rapidocr", "combined")

@@ -68,6 +68,18 @@ def test_threaded_recognition_equals_one_call(page: np.ndarray, monkeypatch: pyt
     assert engine.recognise(crops) == one
 
 
+def test_threaded_full_page_read_equals_one_call(page: np.ndarray, monkeypatch: pytest.MonkeyPatch) -> None:
+    """RapidOCR's own detection + recognition (the combined engine's fallback) goes through the
+    same threaded recogniser."""
+    part = page[: page.shape[0] // 3]  # enough lines for several batches, cheaper to detect
+    engine = RapidOcrEngine()
+    monkeypatch.setenv("GATEWAY_OCR_BANDS", "1")
+    one = engine.read(part)
+    assert len(one) > 12
+    monkeypatch.setenv("GATEWAY_OCR_BANDS", "2")
+    assert engine.read(part) == one
+
+
 def test_report_reads_the_same_on_one_core_and_on_two(monkeypatch: pytest.MonkeyPatch) -> None:
     data = generate(3, degraded=False).to_image_bytes("PNG")
 
