@@ -41,6 +41,13 @@ class Settings(BaseSettings):
     db_threads: int = Field(
         2, description="Threads running database units of work at once (more only contend for the GIL)."
     )
+    ocr_bands: int = Field(
+        0,
+        ge=0,
+        le=4,
+        description="Cores one page's OCR may use at once (Tesseract bands, recogniser threads); "
+        "0 = one per core. Read by the OCR processes from GATEWAY_OCR_BANDS.",
+    )
     ocr_engine: str | None = Field(
         None, description="OCR engine: tesseract, rapidocr or combined; default: best."
     )

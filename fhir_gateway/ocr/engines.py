@@ -29,7 +29,11 @@ MIN_BAND_PAGE_HEIGHT = 1200
 
 
 def _default_bands() -> int:
-    return max(1, min(int(os.environ.get("GATEWAY_OCR_BANDS", "0")) or os.cpu_count() or 1, 4))
+    """GATEWAY_OCR_BANDS (validated by Settings at start-up; inherited by the OCR processes),
+    else one per core, at most 4."""
+    raw = os.environ.get("GATEWAY_OCR_BANDS", "0")
+    asked = int(raw) if raw.strip().isdigit() else 0
+    return max(1, min(asked or os.cpu_count() or 1, 4))
 
 
 def band_cuts(image: np.ndarray, bands: int, min_gap: int = 10) -> list[int]:

@@ -88,3 +88,18 @@ def test_report_reads_the_same_on_one_core_and_on_two(monkeypatch: pytest.Monkey
         return sorted((a.key, a.value_canonical) for a in read_report(data, "image/png").analytes)
 
     assert values("2") == values("1")
+
+
+def test_bands_setting_is_validated_at_start_up_and_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pydantic import ValidationError
+
+    from fhir_gateway.config import Settings
+    from fhir_gateway.ocr.engines import _default_bands
+
+    monkeypatch.setenv("GATEWAY_OCR_BANDS", "9")
+    with pytest.raises(ValidationError):
+        Settings()
+    monkeypatch.setenv("GATEWAY_OCR_BANDS", "3")
+    assert Settings().ocr_bands == 3 and _default_bands() == 3
+    monkeypatch.setenv("GATEWAY_OCR_BANDS", "1")
+    assert TesseractEngine().bands == 1
