@@ -53,10 +53,14 @@ def _lenient(request: Request) -> bool:
     return "handling=lenient" in request.headers.get("prefer", "").replace(" ", "")
 
 
+# CapabilityStatement.date is when the statement last changed: it is fixed for the life of the
+# process (it was "now" per request, so two reads a second apart differed).
+_CAPABILITIES_DATE = datetime.now(UTC).isoformat(timespec="seconds")
+
+
 @router.get("/metadata", summary="CapabilityStatement (no token needed)")
 async def metadata(request: Request) -> FhirJSONResponse:
-    now = datetime.now(UTC).isoformat(timespec="seconds")
-    return FhirJSONResponse(capability_statement(base_url(request), now))
+    return FhirJSONResponse(capability_statement(base_url(request), _CAPABILITIES_DATE))
 
 
 @router.get("/OperationDefinition/cbc-analyze", summary="The $analyze OperationDefinition (no token needed)")

@@ -186,3 +186,15 @@ def test_benchmark_lean_client_reconnects_after_the_server_closes(server) -> Non
             await conn.close()
 
     assert asyncio.run(exchange()) == [200, 200, 200]
+
+
+def test_capability_statement_is_the_same_on_every_read(server) -> None:
+    """Its `date` says when the statement last changed, not when it was read."""
+    import time
+
+    import httpx
+
+    live, _ = server
+    first = httpx.get(f"{live.fhir_url}/metadata").json()
+    time.sleep(1.1)  # a per-request timestamp (seconds) would now differ
+    assert httpx.get(f"{live.fhir_url}/metadata").json() == first
