@@ -30,6 +30,18 @@ def test_cuts_fall_on_blank_rows_and_split_the_ink_evenly() -> None:
     assert cut < 1000
 
 
+def test_specks_left_by_despeckling_do_not_close_the_gaps() -> None:
+    """A noisy page keeps a few dark pixels in every gap; it is still cut, between lines."""
+    lines = [(100 + 40 * i, 120 + 40 * i) for i in range(40)]
+    page = _page_with_lines(2400, lines)
+    rng = np.random.default_rng(7)
+    rows, cols = rng.integers(0, 2400, 4000), rng.integers(0, 800, 4000)
+    page[rows, cols] = 0  # ~1.7 specks per row, against ~233 dark pixels in a text row
+    (cut,) = band_cuts(page, 2)
+    assert all(not (top - 2 <= cut < bottom + 2) for top, bottom in lines)
+    assert (page[cut] < 128).sum() <= 8
+
+
 def test_no_cut_on_short_pages_dense_pages_or_one_band() -> None:
     lines = [(100 + 40 * i, 120 + 40 * i) for i in range(40)]
     assert band_cuts(_page_with_lines(2400, lines), 1) == []
