@@ -94,6 +94,18 @@ _LAB = re.compile(
     r"medical\s*cent(?:er|re)|healthcare)\b",
     re.I,
 )
+# Column titles of a results table ("Test Name  Result  Reference Range  Lab"): two or more of
+# them make a table's header row, not the laboratory's name.
+_COLUMN_TITLE = re.compile(
+    r"\b(?:test(?:\s*name)?|investigations?|parameters?|results?|observed|units?|flags?|"
+    r"reference|range|interval|in\s*range|out\s*of\s*range|specimen)\b",
+    re.I,
+)
+
+
+def _is_column_titles(text: str) -> bool:
+    return len({m.group(0).lower() for m in _COLUMN_TITLE.finditer(text)}) >= 2
+
 _TITLE = re.compile(r"^\s*(?P<t>mr|mrs|ms|miss|master|smt|shri|sri)\b\.?", re.I)
 _ORDINAL = {
     "1st": 1,
@@ -211,7 +223,13 @@ def extract_header(rows: Sequence[TextRow]) -> tuple[HeaderContext, set[int], li
         text = " ".join(row.cells) if row.cells and not row.text else row.text
         pregnancy_note = bool(_PREGNANT.search(text) or _TRIMESTER.search(text) or _WEEKS.search(text))
         if not (is_header_line(text) or pregnancy_note):
-            if ctx.lab_name is None and i < 6 and _LAB.search(text) and not re.search(r"\d", text):
+            if (
+                ctx.lab_name is None
+                and i < 6
+                and _LAB.search(text)
+                and not re.search(r"\d", text)
+                and not _is_column_titles(text)
+            ):
                 ctx.lab_name = text.strip()
                 header_rows.add(i)
             continue

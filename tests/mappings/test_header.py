@@ -80,6 +80,19 @@ def test_ambiguous_date_is_reported_without_the_date() -> None:
     assert "04" not in warnings[0].message and "2024" not in warnings[0].message
 
 
+def test_a_results_table_header_with_a_lab_column_is_not_the_lab_name() -> None:
+    """Quest-style reports end the column titles with "Lab" (the performing site's code)."""
+    rows = [
+        TextRow("Patient: DOE, JANE    Sex: F    Age: 46"),
+        TextRow("Test Name  In Range  Out Of Range  Reference Range  Lab"),
+        TextRow("HEMOGLOBIN  11.2 L  11.7-15.5 g/dL  EN"),
+    ]
+    assert extract_report(rows).context.lab_name is None
+    assert extract_report([TextRow("Quest Diagnostics Laboratory"), *rows]).context.lab_name == (
+        "Quest Diagnostics Laboratory"
+    )
+
+
 def test_name_identifier_lab_and_phi_stays_out_of_warnings() -> None:
     rows = [
         TextRow("SUNRISE PATHOLOGY LABORATORY"),
