@@ -9,6 +9,7 @@ confirm, repair or mark values (``consistency``).
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from mappings.header import extract_header
 from mappings.readings import AnalyteReading, Extraction, HeaderContext, ReadingWarning
 from mappings.rowparse import RawItem, parse_line
 from mappings.rows import TextRow, Word
-from mappings.units import to_canonical
+from mappings.units import count_reading, to_canonical
 from mappings.values import RefRange, choose_range
 
 __all__ = [
@@ -151,6 +152,12 @@ def _resolve(
     value = item.number.value
     if item.unit_ucum is not None:
         fitting = [a for a in cands if item.unit_ucum in a.units]
+        if not fitting and (other := count_reading(item.unit_ucum)) is not None:
+            # "Leucocytes 7.5 G/L": giga per litre, not grams; no count is ever in grams
+            fitting = [a for a in cands if other in a.units]
+            if fitting:
+                item = dataclasses.replace(item, unit_ucum=other)
+                notes.append(f"unit read as {other} (G/L: giga per litre), as for a count")
         if not fitting:
             warnings.append(
                 ReadingWarning(

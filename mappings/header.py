@@ -106,6 +106,7 @@ _COLUMN_TITLE = re.compile(
 def _is_column_titles(text: str) -> bool:
     return len({m.group(0).lower() for m in _COLUMN_TITLE.finditer(text)}) >= 2
 
+
 _TITLE = re.compile(r"^\s*(?P<t>mr|mrs|ms|miss|master|smt|shri|sri)\b\.?", re.I)
 _ORDINAL = {
     "1st": 1,

@@ -103,6 +103,8 @@ _ALIASES: dict[str, str] = {
     "th/mm3": "10*3/uL",
     "th/cumm": "10*3/uL",
     "th/ul": "10*3/uL",
+    "tsd/ul": "10*3/uL",  # German "Tsd/µl"
+    "tsd./ul": "10*3/uL",
     "10³/ul": "10*3/uL",
     "x10³/ul": "10*3/uL",
     "10³/mm3": "10*3/uL",
@@ -118,6 +120,7 @@ _ALIASES: dict[str, str] = {
     "10⁹/l": "10*9/L",
     "x10⁹/l": "10*9/L",
     "giga/l": "10*9/L",
+    "/nl": "10*9/L",  # per nanolitre (German reports: Leukozyten, Thrombozyten)
     # counts: millions per microlitre (= 10^12/L)
     "10^6/ul": "10*6/uL",
     "10*6/ul": "10*6/uL",
@@ -143,6 +146,8 @@ _ALIASES: dict[str, str] = {
     "m/cumm": "10*6/uL",
     "m/mm3": "10*6/uL",
     "10^6/μl": "10*6/uL",
+    "mio/ul": "10*6/uL",  # German "Mio/µl"
+    "mio./ul": "10*6/uL",
     "x10^6/μl": "10*6/uL",
     "10⁶/ul": "10*6/uL",
     "x10⁶/ul": "10*6/uL",
@@ -309,6 +314,16 @@ def parse_unit(unit_text: str) -> str | None:
     if bare != text:
         return parse_unit(bare or "1")
     return _lookup(_squash(text))
+
+
+# Units printed alike that mean a count: "G/L" is giga per litre on French and Swiss reports,
+# which reads as grams per litre; a count is never in grams, so for a count it is 10^9/L.
+_COUNT_READINGS = {"g/L": "10*9/L"}
+
+
+def count_reading(ucum: str) -> str | None:
+    """The count unit `ucum` stands for when the analyte is a count, if it can (see above)."""
+    return _COUNT_READINGS.get(ucum)
 
 
 def normalize_unit(key: str, unit_text: str) -> str:

@@ -660,3 +660,22 @@ def test_parenthesised_abbreviation_misread_with_a_digit_is_not_the_value() -> N
     # real Tesseract output on a fax: "(Hb)" read "(1b)", which letter-as-digit made 16
     got = _by_key(_read("Hemoglohin (1b)  10.5 *"))
     assert got["hgb"].value == 10.5
+
+
+def test_giga_per_litre_printed_as_g_l_is_a_count_not_grams() -> None:
+    """French and Swiss reports print counts in "G/L" (giga per litre); haemoglobin in g/L stays
+    grams. A count is never in grams, so the reading is unambiguous per analyte."""
+    ex = extract_report(
+        [
+            TextRow("Leucocytes   7.5   G/L   4.0 - 10.0"),
+            TextRow("Plaquettes   250   G/L   150 - 400"),
+            TextRow("Platelets   250   G/L   150 - 400"),
+            TextRow("Hemoglobin   135   g/L   120 - 160"),
+        ]
+    )
+    by = {a.key: a for a in ex.analytes}
+    assert by["wbc"].value_canonical == pytest.approx(7.5)
+    assert by["wbc"].unit == "10*9/L" and any("giga" in n for n in by["wbc"].notes)
+    assert by["plt"].value_canonical == pytest.approx(250)
+    assert by["hgb"].unit == "g/L" and by["hgb"].value_canonical == pytest.approx(13.5)
+    assert not [w for w in ex.warnings if w.code == "unit_incompatible"]
