@@ -322,7 +322,12 @@ def _make_reading(
             flag = "H"
         elif ref.low is not None and value < ref.low:
             flag = "L"
-    if status in ("ok", "assumed") and flag is None and ref is not None and _decimal_suspect(value, ref):
+    if (
+        status in ("ok", "assumed")
+        and flag is None
+        and ref is not None
+        and _decimal_suspect(value, ref, item.number.decimals)
+    ):
         status = "uncertain"
         notes.append(DECIMAL_SUSPECT)
     if (ref is not None and flag in ("H", "HH") and ref.low is not None and value < ref.low) or (
@@ -348,10 +353,22 @@ def _make_reading(
     )
 
 
-def _decimal_suspect(value: float, ref: RefRange) -> bool:
-    """'14 %' printed against 0.5-2.5 without a flag: a lost decimal point is the likelier story."""
-    if ref.low is None or ref.high is None or ref.low <= value <= ref.high:
+_RANGE_DECIMAL = re.compile(r"\d[.,]\d")
+
+
+def _decimal_suspect(value: float, ref: RefRange, decimals: int) -> bool:
+    """'14 %' printed against 0.5-2.5 without a flag: a lost decimal point is the likelier story.
+    Against an upper limit alone ('13 %' against '< 2.0'), where a tenth of nearly any high value
+    fits, only when the value also lacks the decimals its limit is printed with."""
+    if ref.high is None or (ref.low is not None and ref.low <= value <= ref.high):
         return False
+    if ref.low is None:
+        return (
+            decimals == 0
+            and bool(_RANGE_DECIMAL.search(ref.text))
+            and value > 4 * ref.high
+            and value * 0.1 <= ref.high
+        )
     far = value > 2 * ref.high or value < ref.low / 2
     return far and any(ref.low <= value * f <= ref.high for f in (0.1, 10.0))
 

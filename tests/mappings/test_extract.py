@@ -679,3 +679,20 @@ def test_giga_per_litre_printed_as_g_l_is_a_count_not_grams() -> None:
     assert by["plt"].value_canonical == pytest.approx(250)
     assert by["hgb"].unit == "g/L" and by["hgb"].value_canonical == pytest.approx(13.5)
     assert not [w for w in ex.warnings if w.code == "unit_incompatible"]
+
+
+@pytest.mark.parametrize(
+    ("line", "status"),
+    [
+        ("Hb F  13  %  <2.0", "uncertain"),  # 1.3 with its decimal point lost
+        ("HbF  .  10%  (< 2.0)", "uncertain"),
+        ("HbF  13.0  %  <2.0", "ok"),  # printed with its range's precision: a real high value
+        ("HbF  13  %  <2", "ok"),  # the lab prints whole numbers here
+        ("HbF  13  H  %  <2.0", "ok"),  # flagged by the lab
+        ("HbF  6  %  <2.0", "ok"),  # a tenth (0.6) is no likelier than the value itself
+        ("HbF  1.3  %  <2.0", "ok"),
+    ],
+)
+def test_lost_decimal_point_against_an_upper_limit_alone(line: str, status: str) -> None:
+    (a,) = extract_report([TextRow(line)]).analytes
+    assert a.key == "hbf" and a.status == status
