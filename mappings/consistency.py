@@ -241,7 +241,7 @@ def _settle_doubtful(r: AnalyteReading, value: float, trusted: dict[str, float])
     trial = {**trusted, r.key: value}
     if not _relations_of(r.key, trial):
         return False
-    if _consistent(r.key, trial) and _supported(r.key, trial):
+    if _consistent(r.key, trial) and _supported(r.key, trial) and _tells_scale(r.key, trial):
         trusted[r.key] = value
         r.status = "ok"
         r.notes.append(
@@ -253,6 +253,14 @@ def _settle_doubtful(r: AnalyteReading, value: float, trusted: dict[str, float])
         _repair(r, fits[0], trusted, "doubtful and inconsistent")
         return True
     return False
+
+
+def _tells_scale(key: str, values: dict[str, float]) -> bool:
+    """Whether the relations that hold for ``key`` would fail for a tenfold shift of it. Near zero
+    they cannot: "BASO# 0.01" read in /uL instead of 10^3/uL is 0.00001, and % × WBC agrees with
+    that as well as with 0.01 within rounding, so the relation vouches for nothing."""
+    v = values[key]
+    return not any(_consistent(key, {**values, key: v * f}) for f in (0.1, 10.0))
 
 
 def _supported(key: str, values: dict[str, float]) -> bool:

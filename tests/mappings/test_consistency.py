@@ -187,3 +187,23 @@ def test_doubtful_value_is_not_confirmed_by_an_unvouched_partner() -> None:
     ]
     got = {a.key: a for a in extract_report(rows).analytes}
     assert got["eos_abs"].status == "uncertain"
+
+
+def test_a_relation_that_cannot_tell_scale_confirms_nothing() -> None:
+    """ "BASO# 0.01" with its unit misread as /uL is 0.00001 x10^3/uL: % x WBC (0.01) agrees with
+    it within rounding near zero as well as with 0.01, so the doubt must stand."""
+    rows = [
+        TextRow("WBC 5.0 10^3/uL"),
+        TextRow("NEUT% 60.0 %"),
+        TextRow("LYMPH% 30.0 %"),
+        TextRow("MONO% 7.0 %"),
+        TextRow("EOS% 2.8 %"),
+        TextRow("BASO% 0.2 %"),
+        TextRow("NEUT# 3.00 10^3/uL"),
+        TextRow("LYMPH# 1.50 10^3/uL"),
+        TextRow("BASO# 0.01 /uL"),
+    ]
+    baso = _get(extract_report(rows), "baso_abs")
+    assert baso.value_canonical == pytest.approx(0.00001)
+    assert baso.status == "uncertain"
+    assert not any("confirmed by CBC consistency" in n for n in baso.notes)
