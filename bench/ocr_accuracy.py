@@ -116,7 +116,8 @@ def _baseline_names() -> list[tuple[str, str]]:
         from mappings.catalog import all_analytes
 
         pairs = [(n.lower(), a.key) for a in all_analytes() for n in (*a.names, *a.abbrev)]
-        _BASELINE_NAMES = sorted(set(pairs), key=lambda p: -len(p[0]))
+        # longest name first; ties in a fixed order (a set iterates in a per-process hash order)
+        _BASELINE_NAMES = sorted(set(pairs), key=lambda p: (-len(p[0]), p))
     return _BASELINE_NAMES
 
 
