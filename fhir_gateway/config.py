@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -47,6 +48,12 @@ class Settings(BaseSettings):
         le=4,
         description="Cores one page's OCR may use at once (Tesseract bands, recogniser threads); "
         "0 = one per core. Read by the OCR processes from GATEWAY_OCR_BANDS.",
+    )
+    tesseract_backend: Literal["api", "cli"] | None = Field(
+        None,
+        description="How Tesseract is run: api = in-process (tesserocr, model loaded once per thread), "
+        "cli = a `tesseract` process per image (pytesseract); default: api when available. "
+        "Read by the OCR processes from GATEWAY_TESSERACT_BACKEND.",
     )
     ocr_engine: str | None = Field(
         None, description="OCR engine: tesseract, rapidocr or combined; default: best."

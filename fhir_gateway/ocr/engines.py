@@ -80,12 +80,27 @@ class OcrEngine(Protocol):
         ...
 
 
+def _default_backend() -> str:
+    """GATEWAY_TESSERACT_BACKEND (validated by Settings): "api" (in-process, see tesseract_api)
+    or "cli" (pytesseract, one `tesseract` process per image). Default: the API when tesserocr and
+    the English model are there."""
+    from fhir_gateway.ocr import tesseract_api
+
+    asked = os.environ.get("GATEWAY_TESSERACT_BACKEND", "").strip().lower()
+    if asked == "cli" or not tesseract_api.available():
+        return "cli"
+    return "api"
+
+
 class TesseractEngine:
-    """Tesseract 5 LSTM via pytesseract `image_to_data`."""
+    """Tesseract 5 LSTM: word boxes and confidences, in-process (tesserocr) or via pytesseract
+    `image_to_data`."""
 
     name = "tesseract"
 
-    def __init__(self, psm: int = 6, timeout: float = 60.0, bands: int | None = None) -> None:
+    def __init__(
+        self, psm: int = 6, timeout: float = 60.0, bands: int | None = None, backend: str | None = None
+    ) -> None:
         # psm 6 (one uniform block) keeps every table cell; the row builder re-derives lines from
         # geometry anyway, so Tesseract's own block/line segmentation is not needed. (Other page
         # segmentation modes were not benchmarked yet.)
@@ -95,8 +110,13 @@ class TesseractEngine:
         # rows into this many bands, read by as many Tesseract processes at once, so one page
         # uses every core. Under load the OCR pool already fills the cores and this costs little.
         self.bands = bands if bands is not None else _default_bands()
+        self.backend = backend or _default_backend()
 
     def _data(self, image: np.ndarray) -> dict[str, list[object]]:
+        if self.backend == "api":
+            from fhir_gateway.ocr import tesseract_api
+
+            return tesseract_api.image_to_data(image, self.psm, self.timeout)
         import pytesseract
 
         return pytesseract.image_to_data(
@@ -113,7 +133,8 @@ class TesseractEngine:
             return self._data(image)
         edges = [0, *cuts, image.shape[0]]
         bands = [image[a:b] for a, b in itertools.pairwise(edges)]
-        with ThreadPoolExecutor(max_workers=len(bands)) as pool:  # each thread waits on a process
+        # each thread waits on a `tesseract` process, or runs the API, which releases the GIL
+        with ThreadPoolExecutor(max_workers=len(bands)) as pool:
             parts = list(pool.map(self._data, bands))
         merged: dict[str, list[object]] = {k: [] for k in ("text", "conf", "left", "top", "width", "height")}
         for top, part in zip(edges[:-1], parts, strict=True):
@@ -128,7 +149,7 @@ class TesseractEngine:
             data = self._banded_data(image)
         except pytesseract.TesseractError as exc:
             raise UnreadableDocument("OCR engine could not read this page") from exc
-        except RuntimeError as exc:  # pytesseract reports its timeout as a plain RuntimeError
+        except RuntimeError as exc:  # pytesseract's timeout, tesseract_api.RecognitionTimeout
             # a page that takes a minute is hostile or broken input, not a server fault
             raise UnreadableDocument("OCR did not finish in time for this page") from exc
         words: list[Word] = []
