@@ -20,7 +20,7 @@ from mappings.header import extract_header
 from mappings.readings import AnalyteReading, Extraction, HeaderContext, ReadingWarning
 from mappings.rowparse import RawItem, parse_line
 from mappings.rows import TextRow, Word
-from mappings.units import count_reading, to_canonical
+from mappings.units import closest_unit, count_reading, to_canonical
 from mappings.values import RefRange, choose_range
 
 __all__ = [
@@ -200,7 +200,15 @@ def _resolve(
         return _make_reading(item, row, a, u, context, "uncertain", notes)
     a, u = options[0]
     status = "ok"
-    if item.unit_ucum is None:
+    illegible = _unread_unit(item.tail_text) if item.unit_ucum is None else None
+    if illegible is not None and closest_unit(illegible, a.units) != u:
+        # "19.3 umo1/L~" is not a missing unit: guessing ug/dL from 19.3 would be 5.6x off
+        status = "uncertain"
+        notes.append("a unit is printed but could not be read; the value's magnitude fits " + u)
+    elif illegible is not None:
+        status = "assumed"  # "77 ua/dl": magnitude and the unit's look agree
+        notes.append(f"unit printed but not legible; read as {u}, as its look and the magnitude suggest")
+    elif item.unit_ucum is None:
         status = "assumed"
         notes.append(f"unit not printed; assumed {u} from the value's magnitude")
     elif value and not a.is_typical(value * a.units[u]):
@@ -209,6 +217,20 @@ def _resolve(
         status = "uncertain"
         notes.append(UNUSUAL_FOR_UNIT)
     return _make_reading(item, row, a, u, context, status, notes)
+
+
+# A token in the unit's place that reads like a unit (letters around a slash: "umo1/L~",
+# "g/dl'", "x1O^9/L") but matched none: the unit was printed, just not legibly.
+_UNITISH = re.compile(r"^\S*[A-Za-zµμ]\S*/\S*[A-Za-z]\S*$")
+
+
+def _unread_unit(tail_text: str) -> str | None:
+    """The illegible unit at the start of a row's tail, if one is there."""
+    tokens = tail_text.split(maxsplit=2)[:2]
+    # the tokenizer may have cut it at a digit ("umo1 /L~"); units are short ("cells/cu.mm"),
+    # a method column ("Calculated/Derived") is not one
+    firsts = ["".join(tokens[:n]) for n in (1, 2) if len(tokens) >= n]
+    return next((t for t in firsts if len(t) <= 12 and _UNITISH.match(t)), None)
 
 
 def _fit_printed_range(

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
+
+from rapidfuzz import fuzz
 
 from mappings.catalog import analyte
 
@@ -274,7 +277,8 @@ def _squash(text: str) -> str:
     """Lower-case, unify micro signs and multiplication marks, drop spaces and brackets."""
     t = unicodedata.normalize("NFKC", text).strip()
     t = t.replace("µ", "u").replace("μ", "u").replace("×", "x").replace("°", "^")  # "x10°9/L"
-    t = t.lower().strip(" .,;:()[]")
+    # edges OCR adds from table rules and dust: "umol/L_", "fL|", "g/dL'"
+    t = t.lower().strip(" .,;:()[]_|'\"`‘’“”")
     t = re.sub(r"\s+", "", t)
     # "x 10^3/uL", "X10 3/ul", "10 ^ 3 / uL" all become "x10^3/ul"
     t = t.replace("**", "^")
@@ -314,6 +318,23 @@ def parse_unit(unit_text: str) -> str | None:
     if bare != text:
         return parse_unit(bare or "1")
     return _lookup(_squash(text))
+
+
+def closest_unit(unit_text: str, allowed: Iterable[str], min_score: float = 70.0) -> str | None:
+    """The one unit of `allowed` (UCUM codes) an illegible printed unit most resembles ("ua/dl"
+    is ug/dL), or None unless it resembles that unit clearly better (by 10 points of rapidfuzz
+    ratio) than any other. Only to confirm a unit the value's magnitude already suggests."""
+    squashed = _squash(unit_text)
+    best: dict[str, float] = {}
+    for spelling, ucum in _ALIASES.items():
+        if ucum in allowed:
+            best[ucum] = max(best.get(ucum, 0.0), fuzz.ratio(squashed, spelling))
+    ranked = sorted(best.items(), key=lambda kv: -kv[1])
+    if not ranked or ranked[0][1] < min_score:
+        return None
+    if len(ranked) > 1 and ranked[0][1] - ranked[1][1] < 10.0:
+        return None
+    return ranked[0][0]
 
 
 # Units printed alike that mean a count: "G/L" is giga per litre on French and Swiss reports,

@@ -545,6 +545,11 @@ def test_name_starting_with_a_symbol_in_the_second_column() -> None:
         ("Absolute Basophil Count  0.02  /uL", "uncertain"),  # 0.00002 x10^3/uL is not a real count
         ("Absolute Basophil Count  0.00  x10^3/uL", "ok"),
         ("Reticulocyte Count  15  a  0.5 - 2.5", "uncertain"),  # "1.5" lost its point; "a" is noise
+        # a unit printed but not legible is not a missing unit: 19.3 umol/L is 108 ug/dL
+        ("Iron: 19.3 umo1/L~ (10.7 - 30.4)", "uncertain"),
+        ("Iron: 19.3 (10.7 - 30.4)", "assumed"),  # nothing printed: the magnitude decides
+        ("Iron: 95 Calculated/Derived", "assumed"),  # a method, not a unit
+        ("Serum Iron  77  ua/dl,  60  170", "assumed"),  # looks like ug/dL, as 77 suggests
     ],
 )
 def test_suspicious_magnitudes(line: str, status: str) -> None:

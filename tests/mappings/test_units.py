@@ -75,6 +75,9 @@ from mappings.units import UnitError, normalize_unit, parse_unit, to_canonical
         ("/100 WBC", "/100{WBC}"),
         ("g%", "g%"),
         ("gm%", "g%"),
+        ("umol/L_", "umol/L"),  # OCR debris at the edges: a table rule, a speck
+        ("fL|", "fL"),
+        ("‘g/dL’", "g/dL"),
     ],
 )
 def test_parse_unit(printed: str, ucum: str) -> None:
