@@ -4,7 +4,9 @@ A flag arrow glued to a value ("15.1↑") is often read by Tesseract as one more
 "15.11"): the number stays plausible and consistent, so nothing downstream notices. Arrows are
 printed only for abnormal values, and labs print values with the precision of their reference
 range, so an abnormal, unflagged value with one decimal more than its range, ending in a digit
-an arrow looks like, is reported as uncertain instead of silently trusted. Likewise a value whose
+an arrow looks like, is reported as uncertain instead of silently trusted; so is a value above
+its range whose last digit, a 1, may be a glued "L" (without it the value is low), on a report
+that flags its abnormal values. Likewise a value whose
 last digit was lost ("5. I") stays uncertain even when the CBC sums do not object.
 """
 
@@ -43,6 +45,21 @@ def arrow_read_as_digit(a: AnalyteReading) -> bool:
     return last in _ARROW_DIGITS
 
 
+def low_flag_read_as_digit(a: AnalyteReading) -> bool:
+    """ "42L" read as 421 (Tesseract takes an L glued to a number for a 1): above the range and
+    unflagged, while the value without that last 1 is below it, where an L flag belongs."""
+    if a.flag or a.ref_low is None or a.ref_high is None or a.value <= a.ref_high:
+        return False
+    d_val = _decimals(a.source_text, a.value)
+    if d_val is None:
+        return False
+    printed = f"{a.value:.{d_val}f}"
+    if not printed.endswith("1") or len(printed.replace(".", "")) < 2:
+        return False
+    shorter = float(printed[:-1].rstrip("."))
+    return shorter < a.ref_low
+
+
 def digit_lost(a: AnalyteReading) -> bool:
     """ "5. I" read as 5.0: the CBC sums cannot tell 5.0 from 5.1, so agreement with them is no
     evidence for the lost digit."""
@@ -50,12 +67,19 @@ def digit_lost(a: AnalyteReading) -> bool:
 
 
 def mark_ocr_suspects(analytes: Iterable[AnalyteReading], trusted_sources: set[str]) -> list[AnalyteReading]:
+    analytes = list(analytes)
+    # a report that flags abnormal values elsewhere would have flagged this one too
+    flags_in_use = any(a.flag for a in analytes)
     out = []
     for a in analytes:
         if a.source_text not in trusted_sources and a.status != "uncertain":
             if arrow_read_as_digit(a):
                 a = dataclasses.replace(
                     a, status="uncertain", notes=[*a.notes, "last digit may be a misread flag arrow (↑/↓)"]
+                )
+            elif flags_in_use and low_flag_read_as_digit(a):
+                a = dataclasses.replace(
+                    a, status="uncertain", notes=[*a.notes, "last digit may be a misread flag L"]
                 )
             elif digit_lost(a):
                 a = dataclasses.replace(

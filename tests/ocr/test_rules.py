@@ -7,7 +7,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from fhir_gateway.ocr.checks import arrow_read_as_digit, mark_ocr_suspects
+from fhir_gateway.ocr.checks import arrow_read_as_digit, low_flag_read_as_digit, mark_ocr_suspects
 from fhir_gateway.ocr.combine import (
     CORE_KEYS,
     echoed_rows,
@@ -67,6 +67,23 @@ def test_arrow_glued_to_abnormal_value_is_suspect() -> None:
     assert out.status == "uncertain"
     (kept,) = mark_ocr_suspects([a], trusted_sources={a.source_text})  # PDF text layer: trusted
     assert kept.status == "ok"
+
+
+def test_low_flag_glued_and_read_as_one_is_suspect() -> None:
+    """ "42L" read as 421: above 60-170 with no flag, while 42 is below it."""
+    a = _a("iron", 421.0, source="Serum Iron  421  ug/dL  60-170", ref_low=60.0, ref_high=170.0)
+    assert low_flag_read_as_digit(a)
+    flagged_elsewhere = _a("hgb", 9.1, flag="L", source="Hb 9.1 L 12-16", ref_low=12.0, ref_high=16.0)
+    out, _ = mark_ocr_suspects([a, flagged_elsewhere], trusted_sources=set())
+    assert out.status == "uncertain" and "flag L" in out.notes[-1]
+    # a report that prints no flags says nothing by leaving this one unflagged
+    (kept,) = mark_ocr_suspects([a], trusted_sources=set())
+    assert kept.status == "ok"
+    assert not low_flag_read_as_digit(dataclasses.replace(a, flag="H"))
+    for value in (161.0, 422.0, 1701.0):  # in range; not ending in 1; 170 is not low
+        assert not low_flag_read_as_digit(
+            dataclasses.replace(a, value=value, source_text=f"Iron {value:.0f}")
+        )
 
 
 def _cbc(**over: float) -> list[AnalyteReading]:
