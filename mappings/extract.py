@@ -201,7 +201,10 @@ def _resolve(
     a, u = options[0]
     status = "ok"
     illegible = _unread_unit(item.tail_text) if item.unit_ucum is None else None
-    if illegible is not None and closest_unit(illegible, a.units) != u:
+    looks_like = closest_unit(illegible, a.units) if illegible is not None else None
+    if looks_like is not None and a.units[looks_like] == a.units[u]:
+        u = looks_like  # "x10712/L" for an RBC count is 10*12/L, the same as the 10*6/uL guessed
+    if illegible is not None and looks_like != u:
         # "19.3 umo1/L~" is not a missing unit: guessing ug/dL from 19.3 would be 5.6x off
         status = "uncertain"
         notes.append("a unit is printed but could not be read; the value's magnitude fits " + u)

@@ -550,6 +550,7 @@ def test_name_starting_with_a_symbol_in_the_second_column() -> None:
         ("Iron: 19.3 (10.7 - 30.4)", "assumed"),  # nothing printed: the magnitude decides
         ("Iron: 95 Calculated/Derived", "assumed"),  # a method, not a unit
         ("Serum Iron  77  ua/dl,  60  170", "assumed"),  # looks like ug/dL, as 77 suggests
+        ("Total RBC Count  4.98  x10712/L", "assumed"),  # 10*12/L: the factor 4.98 suggests
     ],
 )
 def test_suspicious_magnitudes(line: str, status: str) -> None:
