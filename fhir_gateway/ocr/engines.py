@@ -229,11 +229,14 @@ class RapidOcrEngine:
         return [(fix_text(str(t)), float(s)) for t, s in res]
 
 
+_BATCHES_PER_CALL = 4
+
+
 class _ThreadedRecogniser:
     """RapidOCR's recogniser with its batches run on several threads (onnxruntime releases the
-    GIL, and a session may run concurrently). It sorts crops by width/height and pads each batch
-    to its widest; the same batches are formed here, so the result is what one call gives. Used
-    by the cross-check and by RapidOCR's own full-page read alike."""
+    GIL, and a session may run concurrently). Crops are sorted by width/height as it does, and
+    each batch is padded to its widest. Used by the cross-check and by RapidOCR's own full-page
+    read alike."""
 
     def __init__(self, rec: Any) -> None:
         self._rec = rec
@@ -241,12 +244,17 @@ class _ThreadedRecogniser:
 
     def __call__(self, img_list: Any, return_word_box: bool = False) -> tuple[list[Any], float]:
         imgs = [img_list] if isinstance(img_list, np.ndarray) else list(img_list)
-        size, threads = int(self.rec_batch_num), _default_bands()
-        if threads < 2 or len(imgs) <= size:
+        threads = _default_bands()
+        if not imgs:
             return self._rec(imgs, return_word_box)
+        # Batches of a quarter of the crops (at most its own size): a page's 5-12 crops then make
+        # 4 batches that any number of threads up to 4 share evenly, where batches of 6 left one
+        # thread idle or with the smaller half. Formed alike whatever the thread count, so the
+        # result does not depend on it.
+        size = max(1, min(int(self.rec_batch_num), -(-len(imgs) // _BATCHES_PER_CALL)))
         order = np.argsort(np.array([img.shape[1] / float(img.shape[0]) for img in imgs]))  # as it does
         batches = [[int(i) for i in order[b : b + size]] for b in range(0, len(order), size)]
-        with ThreadPoolExecutor(max_workers=threads) as pool:
+        with ThreadPoolExecutor(max_workers=max(1, min(threads, len(batches)))) as pool:
             done = list(pool.map(lambda batch: self._rec([imgs[i] for i in batch], return_word_box), batches))
         out: list[Any] = [("", 0.0)] * len(imgs)
         for batch, (res, _) in zip(batches, done, strict=True):

@@ -233,14 +233,14 @@ def _rot(img: np.ndarray, angle: float) -> np.ndarray:
 
 def estimate_skew(gray: np.ndarray, max_angle: float = 6.0) -> float:
     """Angle (degrees, counter-clockwise positive as in cv2) that makes text lines horizontal."""
-    small, _ = _small(gray, 900)
-    mask = _ink(small)
 
-    def best(cands: np.ndarray) -> float:
+    def best(mask: np.ndarray, cands: np.ndarray) -> float:
         return float(max(cands, key=lambda a: _profile_score(_rot(mask, a), 1)))
 
-    coarse = best(np.arange(-max_angle, max_angle + 0.01, 0.5))
-    return round(best(np.arange(coarse - 0.5, coarse + 0.51, 0.1)), 2)
+    # the 25 coarse angles on a quarter of the pixels (a 0.5 degree tilt still drifts ~4 px
+    # across 450 px), the 11 fine ones at full measuring size: half the time of all at 900 px
+    coarse = best(_ink(_small(gray, 450)[0]), np.arange(-max_angle, max_angle + 0.01, 0.5))
+    return round(best(_ink(_small(gray, 900)[0]), np.arange(coarse - 0.5, coarse + 0.51, 0.1)), 2)
 
 
 def rotate_bound(gray: np.ndarray, angle: float) -> np.ndarray:
