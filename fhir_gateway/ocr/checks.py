@@ -6,8 +6,8 @@ printed only for abnormal values, and labs print values with the precision of th
 range, so an abnormal, unflagged value with one decimal more than its range, ending in a digit
 an arrow looks like, is reported as uncertain instead of silently trusted; so is a value above
 its range whose last digit, a 1, may be a glued "L" (without it the value is low), on a report
-that flags its abnormal values. Likewise a value whose
-last digit was lost ("5. I") stays uncertain even when the CBC sums do not object.
+that flags its abnormal values. Likewise a value whose last digit was lost ("5. I") stays
+uncertain even when the CBC sums do not object.
 """
 
 from __future__ import annotations

@@ -107,8 +107,9 @@ class TesseractEngine:
         self.psm = psm
         self.timeout = timeout
         # Tesseract runs single-threaded (OMP_THREAD_LIMIT above); a tall page is cut at blank
-        # rows into this many bands, read by as many Tesseract processes at once, so one page
-        # uses every core. Under load the OCR pool already fills the cores and this costs little.
+        # rows into this many bands, read by as many Tesseract threads (or processes) at once, so
+        # one page uses every core. Under load the OCR pool already fills the cores and this costs
+        # little.
         self.bands = bands if bands is not None else _default_bands()
         self.backend = backend or _default_backend()
 

@@ -61,12 +61,11 @@ def available() -> bool:
 
 class _Pool:
     """Idle API objects of this process for one page segmentation mode. An object serves one
-    thread at a time (Tesseract's API is not re-entrant); a fork starts an empty pool, since a
-    child must not share the parent's native objects."""
+    thread at a time (Tesseract's API is not re-entrant). Pools are per process id: a forked
+    child starts empty rather than share the parent's native objects."""
 
     def __init__(self, psm: int) -> None:
         self.psm = psm
-        self.pid = os.getpid()
         self.idle: queue.SimpleQueue[Any] = queue.SimpleQueue()
 
     def take(self) -> Any:
