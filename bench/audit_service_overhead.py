@@ -1,14 +1,19 @@
-"""What auditing costs the service itself (not a test): FHIR creates against a real server
-process (one worker, over loopback HTTP), audited and with the audit append patched out, on
-SQLite and PostgreSQL, one client and 8 concurrent clients.
+"""What auditing costs the service itself (not a test): FHIR creates against real server
+processes (one worker each, over loopback HTTP), audited and with the audit append patched out,
+on SQLite and PostgreSQL, one client and 8 concurrent clients.
 
-    .venv/bin/python bench/audit_service_overhead.py [--requests 600] [--repeat 3] [--no-pg]
+    .venv/bin/python bench/audit_service_overhead.py [--requests 300] [--rounds 9] [--no-pg]
 
 Auditing cannot be switched off in the product; the "off" server is `bench.unaudited_server`,
 the same CLI with the append replaced by a no-op, so the difference is exactly the audit work in
-the request path. Two figures per configuration, medians over alternating off/on servers:
-requests/s, and the server process's own CPU per request (from /proc), which bounds what one
-worker can serve and moves far less than throughput when other work shares the machine.
+the request path.
+
+Both servers run at once, each on its own database, and are driven in turn: a round is one burst
+of creates against each (in alternating order), seconds apart. This machine's speed drifts by
+tens of percent over minutes (other tenants, CPU frequency), which swamped the audit's share when
+each configuration had its own server minutes apart; paired bursts see the same machine. Per
+round: cost = 1 - on/off requests/s, and the servers' own CPU per request (from /proc), which
+bounds what one worker can serve. Printed: the median over rounds and its interquartile range.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import statistics
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -32,15 +38,55 @@ from tests.conftest import make_token
 from tests.fhir_gateway.conftest import live_gateway
 
 PATIENT = {"resourceType": "Patient", "gender": "female", "birthDate": "1990-01-01"}
+# The gateway's everyday clinical write: one CBC value of a patient, as an EHR interface posts it.
+HEMOGLOBIN = {
+    "resourceType": "Observation",
+    "status": "final",
+    "category": [
+        {
+            "coding": [
+                {"system": "http://terminology.hl7.org/CodeSystem/observation-category", "code": "laboratory"}
+            ]
+        }
+    ],
+    "code": {
+        "coding": [
+            {"system": "http://loinc.org", "code": "718-7", "display": "Hemoglobin [Mass/volume] in Blood"}
+        ]
+    },
+    "subject": {"reference": "Patient/bench-patient-1"},
+    "effectiveDateTime": "2026-11-27T08:30:00Z",
+    "valueQuantity": {"value": 10.9, "unit": "g/dL", "system": "http://unitsofmeasure.org", "code": "g/dL"},
+    "interpretation": [
+        {
+            "coding": [
+                {"system": "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation", "code": "L"}
+            ]
+        }
+    ],
+    "referenceRange": [
+        {
+            "low": {"value": 12.0, "unit": "g/dL", "system": "http://unitsofmeasure.org", "code": "g/dL"},
+            "high": {"value": 15.5, "unit": "g/dL", "system": "http://unitsofmeasure.org", "code": "g/dL"},
+        }
+    ],
+}
+BODIES = {"Patient": PATIENT, "Observation": HEMOGLOBIN}
 WARM_UP = 50
+UNAUDITED = "bench.unaudited_server"
 
 
-async def drive(base_url: str, token: str, pid: int, n: int, clients: int) -> tuple[float, float]:
-    """(requests/s, server CPU ms per request) for n creates from `clients` concurrent clients,
-    each on its own keep-alive connection with a pre-encoded request (bench/lean_http.py)."""
+async def drive(
+    base_url: str, token: str, pid: int, n: int, clients: int, resource: str = "Patient"
+) -> tuple[float, float]:
+    """(requests/s, server CPU ms per request) for n creates of `resource` from `clients`
+    concurrent clients, each on its own keep-alive connection with a pre-encoded request
+    (bench/lean_http.py)."""
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/fhir+json"}
     connections = [await LeanConnection.open(base_url) for _ in range(clients)]
-    request = connections[0].request_bytes("POST", "/fhir/Patient", headers, orjson.dumps(PATIENT))
+    request = connections[0].request_bytes(
+        "POST", f"/fhir/{resource}", headers, orjson.dumps(BODIES[resource])
+    )
     todo = iter(range(n))
 
     async def worker(conn: LeanConnection) -> None:
@@ -56,62 +102,92 @@ async def drive(base_url: str, token: str, pid: int, n: int, clients: int) -> tu
     return result
 
 
-Figures = dict[int, tuple[float, float]]  # clients -> (requests/s, server CPU ms per request)
-
-
-async def session(base_url: str, token: str, pid: int, n: int, clients: list[int]) -> Figures:
-    await drive(base_url, token, pid, WARM_UP, 1)
-    results = {c: await drive(base_url, token, pid, n, c) for c in clients}
+async def stored_total(base_url: str, token: str, resource: str) -> int:
     async with httpx.AsyncClient(base_url=base_url, headers={"Authorization": f"Bearer {token}"}) as client:
-        stored = (await client.get("/fhir/Patient", params={"_count": "0"})).json()["total"]
-    expected = WARM_UP + n * len(clients)
-    assert stored == expected, f"{stored} of {expected} creates were stored"  # "off" writes data too
+        return (await client.get(f"/fhir/{resource}", params={"_count": "0"})).json()["total"]
+
+
+@dataclass
+class Pairs:
+    """Per round, for one client count: (off, on) requests/s and server CPU ms per request."""
+
+    rate: list[tuple[float, float]] = field(default_factory=list)
+    cpu: list[tuple[float, float]] = field(default_factory=list)
+
+    def cost(self) -> list[float]:
+        return [1 - on / off for off, on in self.rate]
+
+    def cpu_cost(self) -> list[float]:
+        return [on / off - 1 for off, on in self.cpu]
+
+
+def measure(
+    backend: str, pg_url: str, resource: str, n: int, clients: list[int], rounds: int
+) -> dict[int, Pairs]:
+    results = {c: Pairs() for c in clients}
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        live_gateway(backend, Path(tmp) / "off", pg_url, extra_env=QUIET, module=UNAUDITED) as off,
+        live_gateway(backend, Path(tmp) / "on", pg_url, extra_env=QUIET) as on,
+    ):
+        servers = [(s.base_url, make_token(settings, "system"), s.proc.pid) for s, settings in (off, on)]
+        for server in servers:
+            asyncio.run(drive(*server, WARM_UP, 1, resource))
+        for r in range(rounds):
+            for c in clients:
+                order = (0, 1) if r % 2 == 0 else (1, 0)  # neither always goes first
+                figures = {i: asyncio.run(drive(*servers[i], n, c, resource)) for i in order}
+                results[c].rate.append((figures[0][0], figures[1][0]))
+                results[c].cpu.append((figures[0][1], figures[1][1]))
+        expected = WARM_UP + n * len(clients) * rounds
+        for base_url, token, _pid in servers:
+            stored = asyncio.run(stored_total(base_url, token, resource))
+            assert stored == expected, f"{stored} of {expected} creates were stored"  # "off" writes data too
     return results
 
 
-def measure(backend: str, pg_url: str, n: int, clients: list[int], audited: bool) -> Figures:
-    module = "fhir_gateway.cli" if audited else "bench.unaudited_server"
-    with (
-        tempfile.TemporaryDirectory() as tmp,
-        live_gateway(backend, Path(tmp) / "var", pg_url, extra_env=QUIET, module=module) as live,
-    ):
-        server, settings = live
-        token = make_token(settings, "system")
-        return asyncio.run(session(server.base_url, token, server.proc.pid, n, clients))
+def quartiles(values: list[float]) -> tuple[float, float, float]:
+    q1, q2, q3 = statistics.quantiles(values, n=4, method="inclusive")
+    return q1, q2, q3
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--requests", type=int, default=600)
-    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--requests", type=int, default=300, help="creates per burst")
+    ap.add_argument("--rounds", type=int, default=9, help="paired bursts per client count")
+    ap.add_argument("--resource", choices=[*BODIES, "both"], default="both", help="what is created")
     ap.add_argument("--pg-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
     ap.add_argument("--no-pg", action="store_true")
     args = ap.parse_args()
     clients = [1, 8]
+    resources = list(BODIES) if args.resource == "both" else [args.resource]
     print(
-        f"FHIR creates against one server worker, median of {args.repeat} alternating off/on servers; "
-        f"{args.requests} requests per figure"
+        f"FHIR creates against one server worker each, audit off and on, {args.rounds} paired rounds of "
+        f"{args.requests} creates; median over rounds [interquartile range]"
     )
     print(
-        f"{'database':<11}{'clients':>8}{'audit off':>11}{'audit on':>10}{'cost':>8}"
-        f"{'CPU ms off':>12}{'CPU ms on':>11}{'CPU cost':>10}"
+        f"{'created':<12}{'database':<11}{'clients':>8}{'off req/s':>10}{'on req/s':>10}{'cost':>8}"
+        f"{'cost IQR':>16}{'CPU ms off':>12}{'CPU ms on':>11}{'CPU cost':>10}{'CPU cost IQR':>16}"
     )
-    for backend in ["sqlite", *([] if args.no_pg else ["postgresql"])]:
-        runs: dict[bool, list[Figures]] = {False: [], True: []}
-        for _ in range(args.repeat):
-            for audited in (False, True):  # alternating, so a change in machine load hits both alike
-                runs[audited].append(measure(backend, args.pg_url, args.requests, clients, audited))
-        for c in clients:
-            rate = {a: statistics.median(r[c][0] for r in runs[a]) for a in runs}
-            cpu = {a: statistics.median(r[c][1] for r in runs[a]) for a in runs}
-            cost, cpu_cost = 1 - rate[True] / rate[False], cpu[True] / cpu[False] - 1
-            # Every run's CPU ms, off | on: the spread between identical runs is part of the result.
-            spread = " ".join(f"{r[c][1]:.2f}" for r in runs[False]) + " | "
-            spread += " ".join(f"{r[c][1]:.2f}" for r in runs[True])
-            print(
-                f"{backend:<11}{c:>8}{rate[False]:>11.1f}{rate[True]:>10.1f}{cost:>8.1%}"
-                f"{cpu[False]:>12.2f}{cpu[True]:>11.2f}{cpu_cost:>10.1%}   runs {spread}"
-            )
+    for resource in resources:
+        for backend in ["sqlite", *([] if args.no_pg else ["postgresql"])]:
+            results = measure(backend, args.pg_url, resource, args.requests, clients, args.rounds)
+            for c, pairs in results.items():
+                print(f"{resource:<12}{backend:<11}{c:>8}{row(pairs)}")
+
+
+def row(pairs: Pairs) -> str:
+    off_rate = statistics.median(off for off, _ in pairs.rate)
+    on_rate = statistics.median(on for _, on in pairs.rate)
+    off_cpu = statistics.median(off for off, _ in pairs.cpu)
+    on_cpu = statistics.median(on for _, on in pairs.cpu)
+    q1, cost, q3 = quartiles(pairs.cost())
+    c1, cpu_cost, c3 = quartiles(pairs.cpu_cost())
+    iqr, cpu_iqr = f"[{q1:.1%}, {q3:.1%}]", f"[{c1:.1%}, {c3:.1%}]"
+    return (
+        f"{off_rate:>10.1f}{on_rate:>10.1f}{cost:>8.1%}{iqr:>16}"
+        f"{off_cpu:>12.2f}{on_cpu:>11.2f}{cpu_cost:>10.1%}{cpu_iqr:>16}"
+    )
 
 
 if __name__ == "__main__":
