@@ -1,8 +1,9 @@
 """What auditing costs the service itself (not a test): FHIR creates against real server
 processes (one worker each, over loopback HTTP), audited and with the audit append patched out,
-on SQLite and PostgreSQL, one client and 8 concurrent clients.
+on SQLite and PostgreSQL, one client and 8 concurrent clients; a minimal Patient and an Observation.
 
     .venv/bin/python bench/audit_service_overhead.py [--requests 300] [--rounds 9] [--no-pg]
+        [--resource Patient|Observation|both]
 
 Auditing cannot be switched off in the product; the "off" server is `bench.unaudited_server`,
 the same CLI with the append replaced by a no-op, so the difference is exactly the audit work in
