@@ -1,0 +1,80 @@
+"""The MAC input format is part of every stored chain: changing it by one byte makes every
+existing audit log fail verification. These known answers pin it."""
+
+import hashlib
+import hmac
+from datetime import UTC, datetime
+
+from audit.chain import Place, SearchColumns, head_mac, row_mac
+
+KEY = bytes(range(32))
+COLUMNS = SearchColumns(
+    recorded_at=datetime(2026, 11, 28, 4, 31, 24, 123456, tzinfo=UTC),
+    action="C",
+    interaction="create",
+    outcome=0,
+    http_status=201,
+    resource_type="Observation",
+    agent_role="clinician",
+    agent_index="ab" * 32,
+    patient_index=None,
+    entity_index="cd" * 32,
+)
+PLACE = Place(seq=7, lane=2, position=5)
+NONCE = bytes(range(12))
+CIPHERTEXT = b"ciphertext\x00\xff"
+
+
+def _spelled_out(prev_mac: bytes) -> bytes:
+    """The row MAC's input as chain.py documents it: a tag, then every field length-prefixed
+    (4 bytes, big-endian); integers in decimal; None as ff ff ff ff."""
+
+    def f(value: bytes | None) -> bytes:
+        return b"\xff\xff\xff\xff" if value is None else len(value).to_bytes(4, "big") + value
+
+    return b"".join(
+        [
+            b"cbc-audit-row/v1",
+            f(prev_mac),
+            f(b"7"),
+            f(b"2"),
+            f(b"5"),
+            f(b"2026-11-28T04:31:24.123456+00:00"),
+            f(b"C"),
+            f(b"create"),
+            f(b"0"),
+            f(b"201"),
+            f(b"Observation"),
+            f(b"clinician"),
+            f(b"ab" * 32),
+            f(None),
+            f(b"cd" * 32),
+            f(b"3"),
+            f(NONCE),
+            f(CIPHERTEXT),
+        ]
+    )
+
+
+def test_row_mac_is_hmac_sha256_over_the_documented_encoding() -> None:
+    prev = bytes(32)
+    mac = row_mac(KEY, prev, PLACE, COLUMNS, 3, NONCE, CIPHERTEXT)
+    assert mac == hmac.new(KEY, _spelled_out(prev), hashlib.sha256).digest()
+    assert mac.hex() == "5301db0d29425e729ffc49074e03d1e4a69b009d62f84cd817a311b684476688"
+
+
+def test_every_field_counts() -> None:
+    base = row_mac(KEY, bytes(32), PLACE, COLUMNS, 3, NONCE, CIPHERTEXT)
+    assert row_mac(KEY, b"\x01" + bytes(31), PLACE, COLUMNS, 3, NONCE, CIPHERTEXT) != base
+    assert row_mac(KEY, bytes(32), Place(7, 2, 6), COLUMNS, 3, NONCE, CIPHERTEXT) != base
+    assert row_mac(KEY, bytes(32), PLACE, COLUMNS, 4, NONCE, CIPHERTEXT) != base
+    # None and "" differ, and a value cannot slide into its neighbour
+    empty = SearchColumns(**{**COLUMNS.as_dict(), "patient_index": ""})
+    assert row_mac(KEY, bytes(32), PLACE, empty, 3, NONCE, CIPHERTEXT) != base
+    shifted = SearchColumns(**{**COLUMNS.as_dict(), "resource_type": "Observationc", "agent_role": "linician"})
+    assert row_mac(KEY, bytes(32), PLACE, shifted, 3, NONCE, CIPHERTEXT) != base
+
+
+def test_head_mac_known_answer() -> None:
+    mac = row_mac(KEY, bytes(32), PLACE, COLUMNS, 3, NONCE, CIPHERTEXT)
+    assert head_mac(KEY, 2, 5, mac).hex() == "05f0cb95a2de723dea436d4810651c239cf68ccb89834a01604ad5b8958a89e8"
