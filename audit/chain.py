@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -46,9 +46,11 @@ class Place:
     position: int
 
 
-@dataclass(frozen=True, slots=True)
-class SearchColumns:
-    """The plaintext part of a row, derived from a record; nothing here is PHI."""
+class SearchColumns(NamedTuple):
+    """The plaintext part of a row, derived from a record; nothing here is PHI.
+
+    A named tuple rather than a frozen dataclass: it is built on every append and every
+    verified row, and a frozen dataclass sets each of its ten fields through a Python call."""
 
     recorded_at: datetime
     action: str
@@ -63,28 +65,27 @@ class SearchColumns:
 
     @classmethod
     def of(cls, record: AuditRecord, keys: AuditKeys) -> SearchColumns:
-        def index(kind: IndexKind, value: str | None) -> str | None:
-            return keys.blind_index(kind, value) if value else None
-
+        index = keys.blind_index
+        patient, entity = record.patient, record.entity_reference
         return cls(
-            recorded_at=record.recorded,
-            action=record.action.value,
-            interaction=record.interaction.value,
-            outcome=int(record.outcome),
-            http_status=record.http_status,
-            resource_type=record.resource_type,
-            agent_role=record.agent_role,
-            agent_index=index(IndexKind.AGENT, record.agent_sub),
-            patient_index=index(IndexKind.PATIENT, record.patient),
-            entity_index=index(IndexKind.ENTITY, record.entity_reference),
+            record.recorded,
+            record.action.value,
+            record.interaction.value,
+            int(record.outcome),
+            record.http_status,
+            record.resource_type,
+            record.agent_role,
+            index(IndexKind.AGENT, record.agent_sub) if record.agent_sub else None,
+            index(IndexKind.PATIENT, patient) if patient else None,
+            index(IndexKind.ENTITY, entity) if entity else None,
         )
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> SearchColumns:
-        return cls(**{name: row[name] for name in cls.__slots__})
+        return cls(*(row[name] for name in cls._fields))
 
     def as_dict(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self.__slots__}
+        return dict(zip(self._fields, self, strict=True))
 
 
 def _field(value: bytes | str | int | None) -> bytes:

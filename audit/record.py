@@ -133,11 +133,17 @@ class AuditRecord:
     def __post_init__(self) -> None:
         if self.recorded.tzinfo is None:
             raise ValueError("AuditRecord.recorded must be timezone-aware")
-        # Coerce plain strings/ints from callers into the enums, so equality and JSON are stable.
-        object.__setattr__(self, "action", Action(self.action))
-        object.__setattr__(self, "interaction", Interaction(self.interaction))
-        object.__setattr__(self, "outcome", Outcome(self.outcome))
-        object.__setattr__(self, "recorded", self.recorded.astimezone(UTC))
+        # Coerce plain strings/ints from callers into the enums, so equality and JSON are stable
+        # (only when needed: an enum's constructor is a slow Python call, and the service already
+        # passes enums, once per request).
+        if type(self.action) is not Action:
+            object.__setattr__(self, "action", Action(self.action))
+        if type(self.interaction) is not Interaction:
+            object.__setattr__(self, "interaction", Interaction(self.interaction))
+        if type(self.outcome) is not Outcome:
+            object.__setattr__(self, "outcome", Outcome(self.outcome))
+        if self.recorded.tzinfo is not UTC:
+            object.__setattr__(self, "recorded", self.recorded.astimezone(UTC))
         if self.patient is not None:
             object.__setattr__(self, "patient", normalize_reference(self.patient, "Patient"))
 
@@ -161,18 +167,12 @@ class AuditRecord:
         return None
 
     def to_json_bytes(self) -> bytes:
-        body: dict[str, Any] = {"format": BODY_FORMAT}
-        for name in _FIELD_NAMES:
-            value = getattr(self, name)
-            if value is None:
-                continue
-            if isinstance(value, datetime):
-                value = format_instant(value)
-            elif isinstance(value, IntEnum):
-                value = int(value)
-            elif isinstance(value, StrEnum):
-                value = str(value)
-            body[name] = value
+        # orjson writes the enums as their values (they subclass str and int); the instant is
+        # spelled by format_instant, always to the microsecond.
+        values = ((name, getattr(self, name)) for name in _FIELD_NAMES)
+        body: dict[str, Any] = {name: value for name, value in values if value is not None}
+        body["recorded"] = format_instant(self.recorded)
+        body["format"] = BODY_FORMAT
         return orjson.dumps(body, option=orjson.OPT_SORT_KEYS)  # compact UTF-8, stable key order
 
     @classmethod

@@ -1,11 +1,13 @@
-"""The MAC input format is part of every stored chain: changing it by one byte makes every
-existing audit log fail verification. These known answers pin it."""
+"""What is stored must keep its spelling: the MAC input is part of every stored chain (changing
+it by one byte makes every existing audit log fail verification), and the encrypted JSON body is
+what readers of old records parse. These known answers pin both."""
 
 import hashlib
 import hmac
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 from audit.chain import Place, SearchColumns, head_mac, row_mac
+from audit.record import AuditRecord
 
 KEY = bytes(range(32))
 COLUMNS = SearchColumns(
@@ -69,12 +71,48 @@ def test_every_field_counts() -> None:
     assert row_mac(KEY, bytes(32), Place(7, 2, 6), COLUMNS, 3, NONCE, CIPHERTEXT) != base
     assert row_mac(KEY, bytes(32), PLACE, COLUMNS, 4, NONCE, CIPHERTEXT) != base
     # None and "" differ, and a value cannot slide into its neighbour
-    empty = SearchColumns(**{**COLUMNS.as_dict(), "patient_index": ""})
+    empty = COLUMNS._replace(patient_index="")
     assert row_mac(KEY, bytes(32), PLACE, empty, 3, NONCE, CIPHERTEXT) != base
-    shifted = SearchColumns(**{**COLUMNS.as_dict(), "resource_type": "Observationc", "agent_role": "linician"})
+    shifted = COLUMNS._replace(resource_type="Observationc", agent_role="linician")
     assert row_mac(KEY, bytes(32), PLACE, shifted, 3, NONCE, CIPHERTEXT) != base
 
 
 def test_head_mac_known_answer() -> None:
     mac = row_mac(KEY, bytes(32), PLACE, COLUMNS, 3, NONCE, CIPHERTEXT)
-    assert head_mac(KEY, 2, 5, mac).hex() == "05f0cb95a2de723dea436d4810651c239cf68ccb89834a01604ad5b8958a89e8"
+    expected = "05f0cb95a2de723dea436d4810651c239cf68ccb89834a01604ad5b8958a89e8"
+    assert head_mac(KEY, 2, 5, mac).hex() == expected
+
+
+def test_json_body_known_answer() -> None:
+    record = AuditRecord.from_http(
+        "create",
+        201,
+        agent_sub="u1",
+        agent_role="clinician",
+        client_id="c",
+        source_address="10.0.0.1",
+        request_id="r-1",
+        resource_type="Observation",
+        resource_id="o1",
+        version_id="1",
+        patient="p9",
+        recorded=datetime(2026, 11, 28, 6, 31, 24, tzinfo=timezone(timedelta(hours=2))),
+    )
+    assert record.to_json_bytes() == (
+        b'{"action":"C","agent_role":"clinician","agent_sub":"u1","client_id":"c","format":1,'
+        b'"http_status":201,"interaction":"create","outcome":0,"patient":"Patient/p9",'
+        b'"recorded":"2026-11-28T04:31:24.000000+00:00","request_id":"r-1","resource_id":"o1",'
+        b'"resource_type":"Observation","source_address":"10.0.0.1","version_id":"1"}'
+    )
+    assert AuditRecord.from_json_bytes(record.to_json_bytes()) == record
+
+
+def test_plain_values_are_coerced_to_the_enums() -> None:
+    record = AuditRecord(
+        action="R", interaction="read", outcome=4, http_status=403, recorded=COLUMNS.recorded_at
+    )
+    assert record.to_json_bytes() == (
+        b'{"action":"R","format":1,"http_status":403,"interaction":"read","outcome":4,'
+        b'"recorded":"2026-11-28T04:31:24.123456+00:00"}'
+    )
+    assert AuditRecord.from_json_bytes(record.to_json_bytes()) == record
