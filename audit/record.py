@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from enum import IntEnum, StrEnum
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -191,6 +192,11 @@ class AuditRecord:
 _FIELD_NAMES = tuple(f.name for f in fields(AuditRecord))
 
 
+@lru_cache(maxsize=256)
 def format_instant(value: datetime) -> str:
-    """One fixed spelling of an instant (UTC, microseconds), used in JSON and in the MAC input."""
+    """One fixed spelling of an instant (UTC, microseconds), used in JSON and in the MAC input.
+
+    Cached: an append spells its record's instant three times (body, MAC, row), and isoformat
+    is a formatted print. Equal datetimes are the same instant, whatever their zone, so a cached
+    spelling is always the right one."""
     return value.astimezone(UTC).isoformat(timespec="microseconds")
