@@ -9,7 +9,8 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import CTE, Engine, String, cast, column, event, select, text
+from sqlalchemy import CTE, Engine, String, cast, column, event, func, select, text
+from sqlalchemy.exc import IntegrityError
 
 from audit import Companion, append, ensure_chain_heads, verify_chain
 from tests.audit.conftest import AuditDB
@@ -42,18 +43,27 @@ def _ids(engine: Engine, table: str) -> list[int]:
 
 
 def _statements_per_append(engine: Engine, db: AuditDB, i: int) -> int:
+    """Statements the database runs for one append in its own transaction (COMMIT not counted)."""
     seen: list[str] = []
 
     def count(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
         seen.append(statement)
 
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        with engine.begin() as conn:
-            append(conn, sample_record(i), db.keys, db.tables)
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-    return len(seen)
+    with engine.connect() as conn:
+        sqlite = db.backend == "sqlite"
+        if sqlite:  # SQLite's fast path runs on the driver's cursor, past SQLAlchemy's events
+            conn.connection.dbapi_connection.set_trace_callback(seen.append)
+        else:
+            event.listen(engine, "before_cursor_execute", count)
+        try:
+            with conn.begin():
+                append(conn, sample_record(i), db.keys, db.tables)
+        finally:
+            if sqlite:
+                conn.connection.dbapi_connection.set_trace_callback(None)
+            else:
+                event.remove(engine, "before_cursor_execute", count)
+    return len([s for s in seen if s.strip().upper() != "COMMIT"])
 
 
 def _verify(db: AuditDB, count: int) -> None:
@@ -179,3 +189,21 @@ def test_fast_and_claiming_appends_store_columns_alike(db: AuditDB) -> None:
         ]
     assert raw[0] == raw[1] == raw[2]
     _verify(db, 3)
+
+
+def test_a_driver_error_on_the_fast_path_is_sqlalchemys_and_rolls_back(sqlite_db: AuditDB) -> None:
+    """SQLite's fast path runs on the driver's cursor: a constraint failure there must still be
+    SQLAlchemy's IntegrityError (the service answers it with a 409), and leave nothing behind."""
+    db = sqlite_db
+    with db.engine.begin() as conn:
+        append(conn, sample_record(1), db.keys, db.tables)
+    events = db.tables.events
+    with db.engine.begin() as conn:  # a row squatting on the next sequence number
+        row = conn.execute(select(events)).mappings().one()
+        conn.execute(events.insert().values({**row, "seq": 2, "lane": 1}))
+    with pytest.raises(IntegrityError), db.engine.begin() as conn:
+        append(conn, sample_record(2), db.keys, db.tables)
+    with db.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(events)).scalar_one() == 2
+        head = conn.execute(select(db.tables.head.c.last_position)).scalar_one()
+    assert head == 1  # the head's move rolled back with the failed insert
