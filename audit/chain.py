@@ -107,7 +107,7 @@ def row_mac(
     nonce: bytes,
     ciphertext: bytes,
 ) -> bytes:
-    # The same bytes as _field() over each value in turn (tests/audit/test_mac_format.py), built
+    # The same bytes as _field() over each value in turn (tests/audit/test_stored_format.py), built
     # in one pass: one call per field cost more than the HMAC itself, on every append and check.
     texts = (
         str(place.seq),
