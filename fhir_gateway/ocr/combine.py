@@ -352,3 +352,36 @@ def header_rows(rows: Sequence[TextRow], result: Extraction) -> set[int]:
     if result.context.age_years is not None and result.context.sex is not None:
         return set()
     return {i for i, r in enumerate(rows) if r.words and _DIGIT.search(r.text) and is_header_line(r.text)}
+
+
+def hybrid_rows(rows: Sequence[TextRow], reread: Sequence[TextRow]) -> list[TextRow]:
+    """Rows the cross-check re-read whole, with Tesseract's name cells and RapidOCR's number
+    cells. On faxed and low-resolution pages the two engines fail differently: Tesseract keeps
+    "Total Leucocyte Count" legible but reads its "7.4" as "iA", RapidOCR reads the 7.4 and
+    garbles the name; neither reading alone gives the analyte. Other rows are left out."""
+    out: list[TextRow] = []
+    for a, b in zip(rows, reread, strict=True):
+        if b is a or not a.words:
+            continue
+        ca, cb = _cells_of(a), list(b.words)
+        if len(ca) != len(cb) or len(ca) < 2:
+            continue
+        words = [
+            dataclasses.replace(bw, text=" ".join(w.text for w in aw), conf=min(w.conf for w in aw))
+            if i == 0 or not _DIGIT.search(" ".join(w.text for w in aw) + bw.text)
+            else bw
+            for i, (aw, bw) in enumerate(zip(ca, cb, strict=True))
+        ]
+        if all(w.text == bw.text for w, bw in zip(words, cb, strict=True)):
+            continue  # nothing swapped: the cross-check's own row
+        parts = [w.text for w in words]
+        out.append(
+            TextRow(
+                text="  ".join(parts),
+                words=tuple(words),
+                confidence=round(sum(w.conf for w in words) / len(words), 4),
+                page=b.page,
+                cells=tuple(parts),
+            )
+        )
+    return out

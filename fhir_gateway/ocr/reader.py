@@ -132,6 +132,7 @@ def read_report(
 
         result, stats = _merged(result, extract(rows_b), merge, stats, echoes=echoes)
         result = _rechecked(result)
+        result, stats = _hybrid_added(result, rows_a, rows_b, extract, merge, stats)
         timings["extract"] = time.perf_counter() - t
         if needs_full_read(result, rows_a, rows_b):
             # Tesseract's segmentation missed or garbled something: read the page(s) again with
@@ -187,6 +188,32 @@ def _merged(
     return Extraction(
         analytes=analytes, context=_merge_context(a.context, b.context), warnings=[*warns, *merge_warnings]
     ), stats
+
+
+def _hybrid_added(
+    result: Extraction,
+    rows_a: list[TextRow],
+    rows_b: list[TextRow],
+    extract: Callable[[list[TextRow]], Extraction],
+    merge: Callable[..., Any],
+    stats: dict[str, int],
+) -> tuple[Extraction, dict[str, int]]:
+    """Analytes neither engine's reading gave, from rows that join Tesseract's names to
+    RapidOCR's numbers (see `combine.hybrid_rows`). Only missing analytes are taken: where an
+    engine read the analyte, its reading and the merge rules stand."""
+    from fhir_gateway.ocr.combine import hybrid_rows
+
+    rows = hybrid_rows(rows_a, rows_b)
+    if not rows:
+        return result, stats
+    found = extract(rows)
+    have = {a.key for a in result.analytes}
+    new = [a for a in found.analytes if a.key not in have]
+    if not new:
+        return result, stats
+    extra = Extraction(analytes=new, context=found.context, warnings=[])
+    merged, stats = _merged(result, extra, merge, stats, prefix="hybrid_")
+    return _rechecked(merged), stats
 
 
 def _rechecked(result: Extraction) -> Extraction:

@@ -11,6 +11,7 @@ from fhir_gateway.ocr.checks import arrow_read_as_digit, low_flag_read_as_digit,
 from fhir_gateway.ocr.combine import (
     CORE_KEYS,
     echoed_rows,
+    hybrid_rows,
     merge,
     needs_full_read,
     orphan_rows,
@@ -269,3 +270,62 @@ def test_engines_agree_on_the_quantity_not_the_printed_digits() -> None:
     assert stats["agree"] == 1 and analytes[0].status != "uncertain" and not warnings
     other = Extraction(analytes=[_a("lymph_abs", 4.16)])
     assert merge(tess, other)[2]["disagree"] == 1
+
+
+def _cells_row(*texts: str, conf: float = 0.5, per_word: bool = True) -> TextRow:
+    """Tesseract's rows hold a word per token; the cross-check's, one per re-read cell."""
+    words = tuple(
+        Word(t, conf, 150 * i + 30 * j, 0, 150 * i + 30 * j + 25, 20)
+        for i, cell in enumerate(texts)
+        for j, t in enumerate(cell.split() if per_word else [cell])
+    )
+    return TextRow(text="  ".join(texts), words=words, confidence=conf, page=0, cells=texts)
+
+
+def test_hybrid_rows_join_one_engines_name_to_the_others_number() -> None:
+    # seed 9038 (a fax): Tesseract kept the name and lost the number, RapidOCR the reverse
+    tess = [
+        _cells_row("fotal Leucocyte Court", "iA", "x10%9IL", "4.0 - 11.0"),
+        _cells_row("Hb", "13.5", "g/dL"),  # not re-read: passed through as the same object
+        _cells_row("MCV", "88.1", "fL"),  # re-read, but it has nothing to swap
+    ]
+    rapid = [
+        _cells_row("Tokal Leticocyte Coumt", "7.4", "x10^9/l.", "4.0 - 11.0", conf=0.9, per_word=False),
+        tess[1],
+        _cells_row("MCV", "88.1", "fL", conf=0.9, per_word=False),
+    ]
+    out = hybrid_rows(tess, rapid)
+    assert [r.text for r in out] == ["fotal Leucocyte Court  7.4  x10^9/l.  4.0 - 11.0"]
+    assert out[0].cells == ("fotal Leucocyte Court", "7.4", "x10^9/l.", "4.0 - 11.0")
+    assert out[0].words[0].conf == 0.5 and out[0].words[1].conf == 0.9
+    from mappings.extract import extract_report
+
+    assert not [a for a in extract_report(tess[:1]).analytes if a.key == "wbc"]
+    assert not [a for a in extract_report(rapid[:1]).analytes if a.key == "wbc"]
+    (wbc,) = [a for a in extract_report(out).analytes if a.key == "wbc"]
+    assert wbc.value == 7.4
+
+
+def test_hybrid_rows_skip_rows_whose_cells_do_not_line_up() -> None:
+    tess = [_cells_row("Platelets", "2l0", "10^3/uL")]
+    rapid = [_cells_row("Platelets 210", "10^3/uL", conf=0.9, per_word=False)]
+    assert hybrid_rows(tess, rapid) == []
+
+
+def test_hybrid_rows_only_add_what_neither_engine_read() -> None:
+    from fhir_gateway.ocr.reader import _hybrid_added
+    from mappings.extract import extract_report
+
+    tess = [
+        _cells_row("Haemoglobin", "l3.5", "g/dL"),
+        _cells_row("fotal Leucocyte Court", "iA", "x10^9/L"),
+    ]
+    rapid = [
+        _cells_row("Haernoglobin", "18.5", "g/dL", conf=0.9, per_word=False),
+        _cells_row("Tokal Leticocyte Coumt", "7.4", "x10^9/L", conf=0.9, per_word=False),
+    ]
+    read = Extraction(analytes=[_a("hgb", 13.5, source=tess[0].text)])
+    out, stats = _hybrid_added(read, tess, rapid, extract_report, merge, {})
+    by = {a.key: a for a in out.analytes}
+    assert by["hgb"].value == 13.5  # the engines' own reading stands, the hybrid's 18.5 is not used
+    assert by["wbc"].value == 7.4 and stats["hybrid_only_secondary"] == 1
