@@ -27,10 +27,11 @@ _DIFF = ("neut", "lymph", "mono", "eos", "baso")
 
 # Readings marked uncertain only for OCR reasons may be confirmed or repaired by the rules;
 # other uncertain readings (ambiguous analyte, conflicting rows) stay out of the arithmetic.
+_TRUNCATED = "printed value ends in a decimal point; a digit after it was probably lost"
 OCR_NOTES = (
     "a letter in the printed value was read as a digit",
     "low OCR confidence",
-    "printed value ends in a decimal point; a digit after it was probably lost",
+    _TRUNCATED,
     "value is unusual for the printed unit; the unit or decimal point may be misread",
     "far outside the printed range with no flag, while a tenfold shift fits it: decimal point misread?",
 )
@@ -241,7 +242,14 @@ def _settle_doubtful(r: AnalyteReading, value: float, trusted: dict[str, float])
     trial = {**trusted, r.key: value}
     if not _relations_of(r.key, trial):
         return False
-    if _consistent(r.key, trial) and _supported(r.key, trial) and _tells_scale(r.key, trial):
+    # "31." for 31.1: the lost digits shift the value by less than rounding, so the rules that
+    # vouch for 31.0 vouch for 31.1 to 31.9 as well; such a reading can be repaired, not confirmed
+    if (
+        _TRUNCATED not in r.notes
+        and _consistent(r.key, trial, TIGHT)
+        and _supported(r.key, trial)
+        and _tells_scale(r.key, trial)
+    ):
         trusted[r.key] = value
         r.status = "ok"
         r.notes.append(

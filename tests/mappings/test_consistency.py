@@ -207,3 +207,31 @@ def test_a_relation_that_cannot_tell_scale_confirms_nothing() -> None:
     assert baso.value_canonical == pytest.approx(0.00001)
     assert baso.status == "uncertain"
     assert not any("confirmed by CBC consistency" in n for n in baso.notes)
+
+
+def _low_confidence_rbc(printed: str):
+    rows = [
+        TextRow(f"{name}   {printed if name == 'RBC Count' else value}   {unit}", confidence=1.0)
+        for name, (value, unit) in CONSISTENT.items()
+    ]
+    rows[1] = TextRow(rows[1].text, confidence=0.3)
+    return _get(extract_report(rows), "rbc")
+
+
+def test_a_doubtful_reading_is_confirmed_only_within_rounding() -> None:
+    """Seed 9286 (a fax): "5.12" read as "5." was "confirmed" at 5.0 because Hct = RBC x MCV / 10
+    held within the 4% that only raises suspicion. Printed indices agree to rounding, so an OCR
+    doubt is settled only within that: 4.4 against 4.50 is 2.2% off and stays in doubt."""
+    rbc = _low_confidence_rbc("4.4")
+    assert "low OCR confidence" in rbc.notes
+    assert rbc.status == "uncertain"
+    assert not any("confirmed by CBC consistency" in n for n in rbc.notes)
+    assert _low_confidence_rbc("4.5").status == "ok"  # 4.5 is the 4.50 the indices imply
+
+
+def test_a_value_whose_decimals_were_lost_is_not_confirmed() -> None:
+    """ "Lymphocytes: 31. 1 %" read as "31.": the differential sum and LYMPH# hold for 31.0 and
+    for every 31.x alike, so they cannot confirm it (a fax read it so, and 31.0 went out)."""
+    lymph = _get(_report(Lymphocytes="30."), "lymph_pct")
+    assert lymph.status == "uncertain"
+    assert not any("confirmed by CBC consistency" in n for n in lymph.notes)
