@@ -411,6 +411,25 @@ class SyntheticReport:
             pages[0].save(buf, format=fmt.upper())
         return buf.getvalue()
 
+    def to_fax_tiff_bytes(self, fine: bool = False) -> bytes:
+        """All pages as a received fax stores them: 1-bit Group 4 TIFF at the fax's own
+        resolution, 204 dpi across and 98 (standard mode) or 196 (fine) down, so the pixels are
+        not square unless a reader honours the resolution tags. Degradations are not applied;
+        the fax is the degradation."""
+        y_dpi = 196 if fine else 98
+        nrng = np.random.default_rng(self.seed)
+        pages = []
+        for i in range(len(self.pages)):
+            page = self.render_page(i, dpi=204).convert("L")
+            page = page.resize((page.width, round(page.height * y_dpi / 204)), Image.Resampling.BILINEAR)
+            arr = np.asarray(page, dtype=np.float32) + nrng.normal(0, 12, (page.height, page.width))
+            pages.append(Image.fromarray(np.where(arr > 150, 255, 0).astype(np.uint8)).convert("1"))
+        buf = io.BytesIO()
+        pages[0].save(
+            buf, format="TIFF", save_all=True, append_images=pages[1:], compression="group4", dpi=(204, y_dpi)
+        )
+        return buf.getvalue()
+
     def to_pdf_bytes(self, text_layer: bool = True) -> bytes:
         """A PDF with a real text layer, or with each (degraded) page embedded as an image only."""
         from fpdf import FPDF  # dev dependency: only the generator needs it

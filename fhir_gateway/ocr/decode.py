@@ -111,7 +111,13 @@ def _decode_image(data: bytes, kind: str, limits: Limits) -> list[Page]:
                 if w * h > limits.max_pixels or total > limits.max_pixels * max(1, limits.max_pages // 4):
                     raise DocumentTooLarge(f"page {i + 1} is {w}x{h} pixels; limit {limits.max_pixels}")
                 frame = ImageOps.exif_transpose(img) if i == 0 else img  # phones store rotation in EXIF
-                pages.append(Page(index=i, image=_to_gray(frame), source="image"))
+                pages.append(
+                    Page(
+                        index=i,
+                        image=square_pixels(_to_gray(frame), img.info.get("dpi"), limits.max_pixels),
+                        source="image",
+                    )
+                )
     except (DocumentTooLarge, UnsupportedMediaType):
         raise
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError) as exc:
@@ -120,6 +126,35 @@ def _decode_image(data: bytes, kind: str, limits: Limits) -> list[Page]:
     if not pages:
         raise UnreadableDocument("no pages")
     return pages
+
+
+# Beyond this the resolution tag is more likely wrong than the image that lopsided.
+_MAX_ASPECT = 4.0
+
+
+def square_pixels(gray: np.ndarray, dpi: object, max_pixels: int | None = None) -> np.ndarray:
+    """A page whose pixels are not square, stretched along its coarser axis until they are.
+    Fax images keep the fax's own resolution: standard mode is 204 x 98 dpi, so the letters come
+    out half as tall as they are wide (`bench/fax_resolution.py`: recall 0.75 read as stored,
+    0.91 squared). Only a resolution tag (TIFF, PNG pHYs, JPEG JFIF) tells; images without one
+    are left alone. Nearest-neighbour keeps a fax bilevel, which the clean-up recognises it by.
+    A page that would outgrow `max_pixels` is squared by shrinking its finer axis instead."""
+    try:
+        x_dpi, y_dpi = (float(v) for v in dpi)  # type: ignore[union-attr]
+    except (TypeError, ValueError):
+        return gray
+    if not (x_dpi > 0 and y_dpi > 0) or not 1 / _MAX_ASPECT <= x_dpi / y_dpi <= _MAX_ASPECT:
+        return gray
+    fx, fy = max(1.0, y_dpi / x_dpi), max(1.0, x_dpi / y_dpi)
+    if max(fx, fy) < 1.1:
+        return gray
+    import cv2
+
+    h, w = gray.shape
+    if max_pixels is not None and w * fx * h * fy > max_pixels:
+        fx, fy = 1 / fy, 1 / fx
+        return cv2.resize(gray, (round(w * fx), round(h * fy)), interpolation=cv2.INTER_AREA)
+    return cv2.resize(gray, (round(w * fx), round(h * fy)), interpolation=cv2.INTER_NEAREST)
 
 
 def _to_gray(img: Image.Image) -> np.ndarray:

@@ -67,7 +67,8 @@ def preprocess(gray: np.ndarray, steps: Steps = DEFAULT_STEPS) -> tuple[np.ndarr
         info.timings[name] = info.timings.get(name, 0.0) + time.perf_counter() - t
         return out
 
-    if steps.soften and timed("soften", lambda: is_bilevel(img)):
+    bilevel = steps.soften and timed("soften", lambda: is_bilevel(img))
+    if bilevel:
         # a fax or a 1-bit scan: hard pixel edges resample into jagged strokes that Tesseract
         # misreads; a light blur restores the grey edges it was trained on (bench: fax pages
         # +5 points recall and fewer wrong values with Tesseract alone)
@@ -118,6 +119,10 @@ def preprocess(gray: np.ndarray, steps: Steps = DEFAULT_STEPS) -> tuple[np.ndarr
         grey = grey.copy()
         grey[cv2.dilate((img != binary).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0] = 255
         info.grey = grey
+    elif bilevel and steps.rules and info.text_px:
+        # a fax's thin grey table rules come out as dashes, too broken for `remove_rules`
+        px = info.text_px * info.scale
+        img = timed("rules", lambda: _without_broken_rules(img, px))
     elif steps.binarize:
         img = timed("binarize", lambda: cv2.threshold(img, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[1])
     return img, info
@@ -364,6 +369,17 @@ def remove_broken_rules(binary: np.ndarray, text_px: float, min_cover: float = 0
         return binary
     out = binary.copy()
     out[np.isin(labels, np.flatnonzero(flat) + 1)] = 255
+    return out
+
+
+def _without_broken_rules(gray: np.ndarray, text_px: float) -> np.ndarray:
+    """`remove_broken_rules` for a grey page: found on its binary form, whited out on it."""
+    binary = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[1]
+    cleaned = remove_broken_rules(binary, text_px)
+    if cleaned is binary:
+        return gray
+    out = gray.copy()
+    out[cv2.dilate((cleaned != binary).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0] = 255
     return out
 
 

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from bench.synthetic_reports import generate
-from fhir_gateway.ocr.decode import decode
+from fhir_gateway.ocr.decode import decode, square_pixels
 from fhir_gateway.ocr.errors import DocumentTooLarge, UnreadableDocument, UnsupportedMediaType
 from fhir_gateway.ocr.limits import Limits
 from tests.ocr.conftest import encode
@@ -57,6 +57,28 @@ def test_multipage_tiff_keeps_all_pages(text_image: Image.Image) -> None:
     pages = decode(data, "image/tiff")
     assert [p.index for p in pages] == [0, 1, 2]
     assert pages[1].image is not None and _marker_corner(pages[1].image) == "br"
+
+
+def test_fax_resolution_is_squared(text_image: Image.Image) -> None:
+    # a standard-mode fax: 204 dpi across, 98 down; the letters are half as tall as printed
+    fax = text_image.resize((900, 192)).convert("1")
+    pages = decode(encode(fax, "TIFF", compression="group4", dpi=(204, 98)), "image/tiff")
+    assert pages[0].image is not None and pages[0].image.shape == (400, 900)
+    assert set(np.unique(pages[0].image)) <= {0, 255}  # still a fax: no invented grey
+    fine = decode(encode(fax, "TIFF", dpi=(204, 196)), "image/tiff")[0].image
+    assert fine is not None and fine.shape == (192, 900)  # 4% apart: left as it is
+
+
+def test_squaring_a_fax_never_outgrows_the_pixel_limit() -> None:
+    page = np.zeros((100, 200), np.uint8)
+    assert square_pixels(page, (204, 98)).shape == (208, 200)
+    assert square_pixels(page, (204, 98), max_pixels=25_000).shape == (100, 96)  # narrower instead
+
+
+@pytest.mark.parametrize("dpi", [None, (300, 300), (0, 98), (204, 10), ("x", 98), (72,)])
+def test_pages_without_a_usable_resolution_are_left_alone(dpi: object) -> None:
+    page = np.zeros((10, 20), np.uint8)
+    assert square_pixels(page, dpi) is page
 
 
 def test_webp(text_image: Image.Image) -> None:
