@@ -218,6 +218,12 @@ def _is_leader_junk(tok: str) -> bool:
     return len(tok) <= 6 and all(c in "vecswoaxnum.,:;_-—–~»«'`°" for c in tok)
 
 
+def _is_leader_digits(tok: str) -> bool:
+    """A dotted leader some engines read as a run of ones ("1111", "11111"): no result is printed
+    as four or more ones, and the caller also needs a number right after it."""
+    return len(tok) >= 4 and set(tok) <= set("1l|")
+
+
 def _starts_range(tokens: list[str], j: int) -> bool:
     """True when tokens[j] is the low end of 'a - b' / 'a to b' rather than a result."""
     dash = j + 2 < len(tokens) and tokens[j + 1] in ("-", "–", "—", "to", "TO", "To")
@@ -265,6 +271,14 @@ def parse_line(text: str) -> list[RawItem]:
             i = j + 1
             continue
         begin, match, pre_flag = found
+        name_end = j
+        if (
+            _is_leader_digits(tokens[j])
+            and j + 1 < len(tokens)
+            and _value_token(tokens[j + 1])
+            and not _starts_range(tokens, j + 1)
+        ):
+            j += 1  # "Red Cell Distribution Width 1111 11.5 %": the dots read as ones
         if _starts_range(tokens, j):
             # "PCV 35.4Lw 36.0 - 46.0": the value was unreadable and the first number left is a
             # reference-range bound; taking it would be a wrong number, so the item is dropped.
@@ -274,7 +288,7 @@ def parse_line(text: str) -> list[RawItem]:
         end = _next_name_start(tokens, j + 1)
         end = len(tokens) if end is None else end
         item = RawItem(
-            name_text=" ".join(tokens[begin:j]).strip(" :-|"),
+            name_text=" ".join(tokens[begin:name_end]).strip(" :-|"),
             match=match,
             number=number,
             value_text=tokens[j],

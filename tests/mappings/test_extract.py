@@ -589,6 +589,11 @@ def test_tesseract_noise(line: str, expected: list[tuple[str, float]]) -> None:
         # "10*" is a unit start only with its exponent: not 4.6 + "10*"
         ("Absolute Lymphocyte Count  4,610*  cells/cumm  1,000 - 3,000", "lymph_abs", 4610.0, "H"),
         ("TLC  7.810^3/uL  4.0 - 11.0", "wbc", 7.8, None),  # glued unit with its exponent still splits
+        # a dotted leader read as ones (seed 9056, skewed); the value follows it
+        ("Red Cell Distribution Width  1111  11.5 %  11.5-14.5", "rdw_cv", 11.5, None),
+        # four ones before a unit, or before a range, are the value itself
+        ("Ferritin  1111  ng/mL  20-250", "ferritin", 1111.0, None),
+        ("Ferritin  1111  20 - 250", "ferritin", 1111.0, None),
     ],
 )
 def test_rapidocr_noise(line: str, key: str, value: float, flag: str | None) -> None:
