@@ -31,6 +31,12 @@ def _decimals(source: str, value: float) -> int | None:
     return None
 
 
+def printed_digits(a: AnalyteReading) -> tuple[str, int] | None:
+    """The value's digits as printed, without the decimal point, and its number of decimals."""
+    d = _decimals(a.source_text, a.value)
+    return None if d is None else (f"{a.value:.{d}f}".replace(".", ""), d)
+
+
 def arrow_read_as_digit(a: AnalyteReading) -> bool:
     if a.flag or a.ref_low is None or a.ref_high is None:
         return False

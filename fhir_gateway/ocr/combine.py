@@ -234,6 +234,19 @@ def merge(
     warnings: list[ReadingWarning] = []
     for key in disputed:
         a, b = a_by[key], b_by[key]
+        glued = b if arrow_glued(b, a) else a if arrow_glued(a, b) else None
+        if glued is not None:
+            choice = a if glued is b else b
+            stats["resolved"] += 1
+            merged[key] = dataclasses.replace(
+                choice,
+                status="ok" if choice.status == "uncertain" and _only_glyph_doubts(choice) else choice.status,
+                notes=[
+                    *choice.notes,
+                    f"the other engine read {glued.value:g}: a flag arrow beside the value read as a digit",
+                ],
+            )
+            continue
         n_a = _n_warnings(check_and_repair, merged, key, a)
         n_b = _n_warnings(check_and_repair, merged, key, b)
         if n_b < n_a or (n_b == n_a and b.confidence >= 0.9 > a.confidence and b.status != "uncertain"):
@@ -278,6 +291,27 @@ def _agreed(a: AnalyteReading, b: AnalyteReading) -> AnalyteReading:
             a, status="ok", confidence=conf, notes=[*doubts, "read identically by two OCR engines"]
         )
     return dataclasses.replace(a, confidence=conf)
+
+
+def arrow_glued(long: AnalyteReading, short: AnalyteReading) -> bool:
+    """Whether `long` is `short` with a flag arrow or L glued to it and read as one more digit
+    ("235↑" as 2351, "42L" as 421, "3.31↑" as 3.311) while the other engine read it apart.
+    Flags are printed only beside abnormal values, so `short` must be outside its range."""
+    from fhir_gateway.ocr.checks import printed_digits
+
+    pl, ps = printed_digits(long), printed_digits(short)
+    if pl is None or ps is None or not (pl[0].startswith(ps[0]) and len(pl[0]) == len(ps[0]) + 1):
+        return False
+    if pl[0][-1] not in "17" or pl[1] not in (ps[1], ps[1] + 1):  # "421": no decimals either side
+        return False
+    low = short.ref_low if short.ref_low is not None else long.ref_low
+    high = short.ref_high if short.ref_high is not None else long.ref_high
+    return low is not None and high is not None and not low <= short.value <= high
+
+
+def _only_glyph_doubts(a: AnalyteReading) -> bool:
+    """The reading's only doubts are about glyphs, which the other engine's reading settles."""
+    return all(n.startswith(_OCR_DOUBTS) or n.startswith("OCR engines disagree") for n in a.notes)
 
 
 def _n_warnings(check, merged: dict[str, AnalyteReading], key: str, candidate: AnalyteReading) -> int:

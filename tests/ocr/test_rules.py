@@ -329,3 +329,59 @@ def test_hybrid_rows_only_add_what_neither_engine_read() -> None:
     by = {a.key: a for a in out.analytes}
     assert by["hgb"].value == 13.5  # the engines' own reading stands, the hybrid's 18.5 is not used
     assert by["wbc"].value == 7.4 and stats["hybrid_only_secondary"] == 1
+
+
+def test_an_arrow_read_as_a_digit_by_one_engine_loses_to_the_other() -> None:
+    # seed 9092 (noise): Tesseract read "235↑" as 2351, RapidOCR read 235↑
+    tess = Extraction(
+        analytes=[
+            _a(
+                "ferritin",
+                2351,
+                conf=0.72,
+                source="Serum Ferritin  2351  ng/mL  15-150",
+                ref_low=15,
+                ref_high=150,
+            )
+        ]
+    )
+    rapid = Extraction(
+        analytes=[
+            _a(
+                "ferritin",
+                235,
+                conf=0.96,
+                source="Serum Ferritin  235↑  ng/mL  15-150",
+                ref_low=15,
+                ref_high=150,
+            )
+        ]
+    )
+    for first, second in ((tess, rapid), (rapid, tess)):
+        (a,), warnings, stats = merge(first, second)
+        assert a.value == 235 and a.status == "ok" and not warnings and stats["resolved"] == 1
+        assert "a flag arrow beside the value read as a digit" in a.notes[-1]
+
+
+@pytest.mark.parametrize(
+    ("long", "short", "glued"),
+    [
+        ((421, "Serum Iron  421  ug/dL  60-170"), (42, "Serum Iron  42 1  ug/dL  60-170"), True),
+        ((3.311, "RBC  3.311  M/uL  4.00-5.50"), (3.31, "RBC  3.31↓  M/uL  4.00-5.50"), True),
+        # within its range the shorter value would carry no arrow: a real disagreement
+        ((1251, "Platelets  1251  10^3/uL  150-410"), (125, "Platelets  125  10^3/uL  100-410"), False),
+        ((2354, "Serum Ferritin  2354  ng/mL  15-150"), (235, "Serum Ferritin  235  ng/mL  15-150"), False),
+        ((23.51, "Ferritin  23.51  ng/mL  15-150"), (235, "Ferritin  235  ng/mL  15-150"), False),
+    ],
+)
+def test_which_disagreements_an_arrow_explains(
+    long: tuple[float, str], short: tuple[float, str], glued: bool
+) -> None:
+    from fhir_gateway.ocr.combine import arrow_glued
+    from mappings.values import find_ranges
+
+    def reading(value: float, source: str) -> AnalyteReading:
+        (ref,) = find_ranges(source.split("  ")[-1])
+        return _a("x", value, source=source, ref_low=ref.low, ref_high=ref.high)
+
+    assert arrow_glued(reading(*long), reading(*short)) is glued
