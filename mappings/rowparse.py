@@ -210,12 +210,22 @@ def _name_before(tokens: list[str], start: int, end: int) -> tuple[int, NameMatc
     if fallback is None and end - start >= 2 and _is_leader_junk(tokens[end - 1]):
         # a dotted leader read as letters ("Platelets vee 309", "RDWCV. veces 18.4"): drop it
         return _name_before(tokens, start, end - 1)
+    if fallback is None and end - start >= 2 and _may_be_leader_junk(tokens[end - 1]):
+        found = _name_before(tokens, start, end - 1)  # "Lymphs arr 28.2", "ANC ceases tis 2.28"
+        return found if found is not None and found[1].method == "exact" else None
     return fallback
 
 
 def _is_leader_junk(tok: str) -> bool:
     """Rows of dots come out of OCR as 'vee', 'veces', 'w»', 'ooo': lower-case, round letters."""
     return len(tok) <= 6 and all(c in "vecswoaxnum.,:;_-—–~»«'`°" for c in tok)
+
+
+def _may_be_leader_junk(tok: str) -> bool:
+    """Rarer readings of dots ('arr', 'tis', 'i'): letters that also make words, so only short
+    tokens ("Total count of tests 14" is no WBC), and a name left of them counts only when it
+    matches exactly."""
+    return len(tok) <= 3 and all(c in "vecswoaxnumrti.,:;_-—–~»«'`°" for c in tok)
 
 
 def _is_leader_digits(tok: str) -> bool:

@@ -79,6 +79,9 @@ _GLUED_FLAG = re.compile(
 )
 
 
+_ARROW_AS_T = re.compile(r"^\d[\d,.]*\dt$|^\dt$")
+
+
 @dataclass(frozen=True, slots=True)
 class ParsedNumber:
     value: float
@@ -165,6 +168,9 @@ def parse_number(text: str) -> ParsedNumber | None:
 
 def split_glued_flag(token: str) -> tuple[str, str | None]:
     """'11.2L' -> ('11.2', 'L'); '*8.1' -> ('8.1', 'A'); '↑15' -> ('15', 'H')."""
+    if _ARROW_AS_T.match(token.strip()):
+        # "3,428t": an up arrow glued to the value, read as a t; no result ends in a t
+        return token.strip()[:-1], "A"
     m = _GLUED_FLAG.match(token.strip())
     if not m or not m.group("num"):
         return token, None

@@ -570,6 +570,10 @@ def test_suspicious_magnitudes(line: str, status: str) -> None:
         ("Absolute Eosinophil Count  w»  0.15 X10^9/L  0.02 - 0.50", [("eos_abs", 0.15)]),
         ("Haemoglobin A2  ——  29%  2.0-3.5", []),  # 2.9 read as 29: impossible, rejected
         ("Total count of tests 14", []),
+        # rarer readings of a dotted leader, left of an exactly matching name (seeds 9118, 9120)
+        ("Lymphs  arr  28.2 %  (20.0 - 40.0)", [("lymph_pct", 28.2)]),
+        ("ANC  ceases tis  2.28 x10^9/L  2.00 - 7.00", [("neut_abs", 2.28)]),
+        ("MONO#  i  .  0.18 Low x10^9/L  (0.20-1.00)", [("mono_abs", 0.18)]),
         ("Total count of tests performed 14", []),
     ],
 )

@@ -76,6 +76,9 @@ def test_not_numbers(text: str) -> None:
         ("13.5", "13.5", None),
         ("RBC", "RBC", None),
         ("1IL", "1IL", None),
+        ("3,428t", "3,428", "A"),  # an up arrow read as a t (seed 9204); its direction comes from the range
+        ("1st", "1st", None),
+        ("t", "t", None),
     ],
 )
 def test_split_glued_flag(token: str, number: str, flag: str | None) -> None:
