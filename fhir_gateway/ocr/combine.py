@@ -388,34 +388,37 @@ def header_rows(rows: Sequence[TextRow], result: Extraction) -> set[int]:
     return {i for i, r in enumerate(rows) if r.words and _DIGIT.search(r.text) and is_header_line(r.text)}
 
 
+def hybrid_row(a: TextRow, b: TextRow) -> TextRow | None:
+    """Row `a` as the cross-check re-read it whole (`b`), with Tesseract's name cells and
+    RapidOCR's number cells. On faxed and low-resolution pages the two engines fail
+    differently: Tesseract keeps "Total Leucocyte Count" legible but reads its "7.4" as "iA",
+    RapidOCR reads the 7.4 and garbles the name; neither reading alone gives the analyte.
+    None when there is nothing to join: a row not re-read, cells that do not line up, or a
+    reading that swapping would not change."""
+    if b is a or not a.words:
+        return None
+    ca, cb = _cells_of(a), list(b.words)
+    if len(ca) != len(cb) or len(ca) < 2:
+        return None
+    words = [
+        dataclasses.replace(bw, text=" ".join(w.text for w in aw), conf=min(w.conf for w in aw))
+        if i == 0 or not _DIGIT.search(" ".join(w.text for w in aw) + bw.text)
+        else bw
+        for i, (aw, bw) in enumerate(zip(ca, cb, strict=True))
+    ]
+    if all(w.text == bw.text for w, bw in zip(words, cb, strict=True)):
+        return None
+    parts = [w.text for w in words]
+    return TextRow(
+        text="  ".join(parts),
+        words=tuple(words),
+        confidence=round(sum(w.conf for w in words) / len(words), 4),
+        page=b.page,
+        cells=tuple(parts),
+    )
+
+
 def hybrid_rows(rows: Sequence[TextRow], reread: Sequence[TextRow]) -> list[TextRow]:
-    """Rows the cross-check re-read whole, with Tesseract's name cells and RapidOCR's number
-    cells. On faxed and low-resolution pages the two engines fail differently: Tesseract keeps
-    "Total Leucocyte Count" legible but reads its "7.4" as "iA", RapidOCR reads the 7.4 and
-    garbles the name; neither reading alone gives the analyte. Other rows are left out."""
-    out: list[TextRow] = []
-    for a, b in zip(rows, reread, strict=True):
-        if b is a or not a.words:
-            continue
-        ca, cb = _cells_of(a), list(b.words)
-        if len(ca) != len(cb) or len(ca) < 2:
-            continue
-        words = [
-            dataclasses.replace(bw, text=" ".join(w.text for w in aw), conf=min(w.conf for w in aw))
-            if i == 0 or not _DIGIT.search(" ".join(w.text for w in aw) + bw.text)
-            else bw
-            for i, (aw, bw) in enumerate(zip(ca, cb, strict=True))
-        ]
-        if all(w.text == bw.text for w, bw in zip(words, cb, strict=True)):
-            continue  # nothing swapped: the cross-check's own row
-        parts = [w.text for w in words]
-        out.append(
-            TextRow(
-                text="  ".join(parts),
-                words=tuple(words),
-                confidence=round(sum(w.conf for w in words) / len(words), 4),
-                page=b.page,
-                cells=tuple(parts),
-            )
-        )
-    return out
+    """`reread` with each row that `hybrid_row` can join replaced by the joined row, so the
+    rows keep their order and sections ("Absolute counts") for the extraction."""
+    return [hybrid_row(a, b) or b for a, b in zip(rows, reread, strict=True)]

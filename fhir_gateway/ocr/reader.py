@@ -204,11 +204,12 @@ def _hybrid_added(
     from fhir_gateway.ocr.combine import hybrid_rows
 
     rows = hybrid_rows(rows_a, rows_b)
-    if not rows:
+    joined = {r.text for r, b in zip(rows, rows_b, strict=True) if r is not b}
+    if not joined:
         return result, stats
     found = extract(rows)
     have = {a.key for a in result.analytes}
-    new = [a for a in found.analytes if a.key not in have]
+    new = [a for a in found.analytes if a.key not in have and a.source_text in joined]
     if not new:
         return result, stats
     extra = Extraction(analytes=new, context=found.context, warnings=[])

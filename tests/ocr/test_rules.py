@@ -295,9 +295,10 @@ def test_hybrid_rows_join_one_engines_name_to_the_others_number() -> None:
         _cells_row("MCV", "88.1", "fL", conf=0.9, per_word=False),
     ]
     out = hybrid_rows(tess, rapid)
-    assert [r.text for r in out] == ["fotal Leucocyte Court  7.4  x10^9/l.  4.0 - 11.0"]
+    assert out[0].text == "fotal Leucocyte Court  7.4  x10^9/l.  4.0 - 11.0"
     assert out[0].cells == ("fotal Leucocyte Court", "7.4", "x10^9/l.", "4.0 - 11.0")
     assert out[0].words[0].conf == 0.5 and out[0].words[1].conf == 0.9
+    assert out[1] is rapid[1] and out[2] is rapid[2]  # nothing to join: the cross-check's rows
     from mappings.extract import extract_report
 
     assert not [a for a in extract_report(tess[:1]).analytes if a.key == "wbc"]
@@ -309,7 +310,7 @@ def test_hybrid_rows_join_one_engines_name_to_the_others_number() -> None:
 def test_hybrid_rows_skip_rows_whose_cells_do_not_line_up() -> None:
     tess = [_cells_row("Platelets", "2l0", "10^3/uL")]
     rapid = [_cells_row("Platelets 210", "10^3/uL", conf=0.9, per_word=False)]
-    assert hybrid_rows(tess, rapid) == []
+    assert hybrid_rows(tess, rapid)[0] is rapid[0]
 
 
 def test_hybrid_rows_only_add_what_neither_engine_read() -> None:
@@ -385,3 +386,16 @@ def test_which_disagreements_an_arrow_explains(
         return _a("x", value, source=source, ref_low=ref.low, ref_high=ref.high)
 
     assert arrow_glued(reading(*long), reading(*short)) is glued
+
+
+def test_hybrid_rows_are_read_in_their_section() -> None:
+    """A joined row is extracted among its neighbours: under "ABSOLUTE COUNTS" a bare
+    "Neutrophils 4.41" is the absolute count; read alone it could be either."""
+    from fhir_gateway.ocr.reader import _hybrid_added
+    from mappings.extract import extract_report
+
+    heading = _cells_row("ABSOLUTE COUNTS", "")
+    tess = [heading, _cells_row("Neutrophils", "AAI")]
+    rapid = [heading, _cells_row("Neutrophlis", "4.41", conf=0.9, per_word=False)]
+    out, _ = _hybrid_added(Extraction(analytes=[]), tess, rapid, extract_report, merge, {})
+    assert [(a.key, a.value) for a in out.analytes] == [("neut_abs", 4.41)]
