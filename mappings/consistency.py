@@ -12,11 +12,13 @@ else becomes "uncertain" — a wrong number is worse than a missing one.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from mappings.catalog import analyte
 from mappings.readings import AnalyteReading, ReadingWarning
+from mappings.values import find_ranges, parse_number
 
 # Two tolerances: a relation "fails" (raising suspicion) beyond LOOSE, but a repair candidate
 # must satisfy it within TIGHT. Analyzers compute the indices, so printed values agree to
@@ -27,6 +29,7 @@ _DIFF = ("neut", "lymph", "mono", "eos", "baso")
 
 # Readings marked uncertain only for OCR reasons may be confirmed or repaired by the rules;
 # other uncertain readings (ambiguous analyte, conflicting rows) stay out of the arithmetic.
+_NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
 _TRUNCATED = "printed value ends in a decimal point; a digit after it was probably lost"
 OCR_NOTES = (
     "a letter in the printed value was read as a digit",
@@ -245,7 +248,7 @@ def _settle_doubtful(r: AnalyteReading, value: float, trusted: dict[str, float])
     # "31." for 31.1: the lost digits shift the value by less than rounding, so the rules that
     # vouch for 31.0 vouch for 31.1 to 31.9 as well; such a reading can be repaired, not confirmed
     if (
-        _TRUNCATED not in r.notes
+        not (_TRUNCATED in r.notes and _printed_with_decimals(r))
         and _consistent(r.key, trial, TIGHT)
         and _supported(r.key, trial)
         and _tells_scale(r.key, trial)
@@ -261,6 +264,17 @@ def _settle_doubtful(r: AnalyteReading, value: float, trusted: dict[str, float])
         _repair(r, fits[0], trusted, "doubtful and inconsistent")
         return True
     return False
+
+
+def _printed_with_decimals(r: AnalyteReading) -> bool:
+    """Whether the row's reference range has decimals, so its value should too. Labs print a
+    value with its range's precision: "EOS# 91. cells/cumm 20-500" lost no digit (the point is a
+    speck), "Lymphocytes 31. % 20.0-40.0" did. Without a range, assume a digit was lost."""
+    ranges = find_ranges(r.source_text)
+    if not ranges:
+        return True
+    numbers = [parse_number(t) for x in ranges for t in _NUMBER.findall(x.text)]
+    return any(n is not None and n.decimals > 0 for n in numbers)
 
 
 def _tells_scale(key: str, values: dict[str, float]) -> bool:

@@ -225,7 +225,7 @@ def _may_be_leader_junk(tok: str) -> bool:
     """Rarer readings of dots ('arr', 'tis', 'i'): letters that also make words, so only short
     tokens ("Total count of tests 14" is no WBC), and a name left of them counts only when it
     matches exactly."""
-    return len(tok) <= 3 and all(c in "vecswoaxnumrti.,:;_-—–~»«'`°" for c in tok)
+    return len(tok) <= 3 and all(c in "vecswoaxnumrtiW.,:;_-—–~»«'`°" for c in tok)
 
 
 def _is_leader_digits(tok: str) -> bool:

@@ -235,3 +235,17 @@ def test_a_value_whose_decimals_were_lost_is_not_confirmed() -> None:
     lymph = _get(_report(Lymphocytes="30."), "lymph_pct")
     assert lymph.status == "uncertain"
     assert not any("confirmed by CBC consistency" in n for n in lymph.notes)
+
+
+@pytest.mark.parametrize(
+    ("row", "status"),
+    [
+        ("Absolute Eosinophil Count  150.  cells/cumm  20-500", "ok"),  # integers: the point is a speck
+        ("Absolute Eosinophil Count  150.  cells/cumm  20.0-500.0", "uncertain"),  # 150.x: a digit lost
+    ],
+)
+def test_a_trailing_point_loses_a_digit_only_where_the_range_has_decimals(row: str, status: str) -> None:
+    rows = [TextRow(f"{name}   {value}   {unit}") for name, (value, unit) in CONSISTENT.items()]
+    eos = _get(extract_report([*rows, TextRow(row)]), "eos_abs")
+    assert any("decimal point" in n for n in eos.notes)
+    assert eos.status == status, eos.notes

@@ -574,6 +574,7 @@ def test_suspicious_magnitudes(line: str, status: str) -> None:
         ("Lymphs  arr  28.2 %  (20.0 - 40.0)", [("lymph_pct", 28.2)]),
         ("ANC  ceases tis  2.28 x10^9/L  2.00 - 7.00", [("neut_abs", 2.28)]),
         ("MONO#  i  .  0.18 Low x10^9/L  (0.20-1.00)", [("mono_abs", 0.18)]),
+        ("HbF  Ww  se  ew  2.0 %  (up to 2.0)", [("hbf", 2.0)]),  # seed 9109, low resolution
         ("Total count of tests performed 14", []),
     ],
 )
