@@ -12,13 +12,12 @@ else becomes "uncertain" — a wrong number is worse than a missing one.
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from mappings.catalog import analyte
 from mappings.readings import AnalyteReading, ReadingWarning
-from mappings.values import find_ranges, parse_number
+from mappings.values import find_ranges, printed_numbers
 
 # Two tolerances: a relation "fails" (raising suspicion) beyond LOOSE, but a repair candidate
 # must satisfy it within TIGHT. Analyzers compute the indices, so printed values agree to
@@ -29,12 +28,11 @@ _DIFF = ("neut", "lymph", "mono", "eos", "baso")
 
 # Readings marked uncertain only for OCR reasons may be confirmed or repaired by the rules;
 # other uncertain readings (ambiguous analyte, conflicting rows) stay out of the arithmetic.
-_NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
-_TRUNCATED = "printed value ends in a decimal point; a digit after it was probably lost"
+TRUNCATED = "printed value ends in a decimal point; a digit after it was probably lost"
 OCR_NOTES = (
     "a letter in the printed value was read as a digit",
     "low OCR confidence",
-    _TRUNCATED,
+    TRUNCATED,
     "value is unusual for the printed unit; the unit or decimal point may be misread",
     "far outside the printed range with no flag, while a tenfold shift fits it: decimal point misread?",
 )
@@ -248,7 +246,7 @@ def _settle_doubtful(r: AnalyteReading, value: float, trusted: dict[str, float])
     # "31." for 31.1: the lost digits shift the value by less than rounding, so the rules that
     # vouch for 31.0 vouch for 31.1 to 31.9 as well; such a reading can be repaired, not confirmed
     if (
-        not (_TRUNCATED in r.notes and _printed_with_decimals(r))
+        not (TRUNCATED in r.notes and _printed_with_decimals(r))
         and _consistent(r.key, trial, TIGHT)
         and _supported(r.key, trial)
         and _tells_scale(r.key, trial)
@@ -273,8 +271,7 @@ def _printed_with_decimals(r: AnalyteReading) -> bool:
     ranges = find_ranges(r.source_text)
     if not ranges:
         return True
-    numbers = [parse_number(t) for x in ranges for t in _NUMBER.findall(x.text)]
-    return any(n is not None and n.decimals > 0 for n in numbers)
+    return any(n.decimals > 0 for x in ranges for n in printed_numbers(x.text))
 
 
 def _tells_scale(key: str, values: dict[str, float]) -> bool:

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from mappings.catalog import AnalyteDef, analyte, family_members
-from mappings.consistency import check_and_repair
+from mappings.consistency import TRUNCATED, check_and_repair
 from mappings.header import extract_header
 from mappings.readings import AnalyteReading, Extraction, HeaderContext, ReadingWarning
 from mappings.rowparse import RawItem, parse_line
@@ -33,7 +33,6 @@ __all__ = [
 
 LOW_CONFIDENCE = 0.6  # below this an OCR value is reported as uncertain
 UNUSUAL_FOR_UNIT = "value is unusual for the printed unit; the unit or decimal point may be misread"
-TRUNCATED = "printed value ends in a decimal point; a digit after it was probably lost"
 DECIMAL_SUSPECT = (
     "far outside the printed range with no flag, while a tenfold shift fits it: decimal point misread?"
 )

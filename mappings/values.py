@@ -135,6 +135,15 @@ def _resolve_separators(t: str) -> tuple[str, tuple[str, ...]]:
     return t, ()
 
 
+_PRINTED_NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
+
+
+def printed_numbers(text: str) -> list[ParsedNumber]:
+    """Every number printed in `text` ("4.41", "1,50,000", "11,0"), as `parse_number` reads it."""
+    found = (parse_number(tok) for tok in _PRINTED_NUMBER.findall(text))
+    return [n for n in found if n is not None]
+
+
 def parse_number(text: str) -> ParsedNumber | None:
     """Parse one printed number; None if the text is not a number.
 

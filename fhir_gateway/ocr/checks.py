@@ -13,20 +13,17 @@ uncertain even when the CBC sums do not object.
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Iterable
 
 from mappings.readings import AnalyteReading
-from mappings.values import parse_number
+from mappings.values import printed_numbers
 
-_NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
 _ARROW_DIGITS = "17"
 
 
 def _decimals(source: str, value: float) -> int | None:
-    for tok in _NUMBER.findall(source):
-        p = parse_number(tok)
-        if p is not None and abs(p.value - value) <= 1e-9 * max(1.0, abs(value)):
+    for p in printed_numbers(source):
+        if abs(p.value - value) <= 1e-9 * max(1.0, abs(value)):
             return p.decimals
     return None
 

@@ -18,6 +18,7 @@ from collections.abc import Collection, Sequence
 
 import numpy as np
 
+from fhir_gateway.ocr.checks import printed_digits
 from fhir_gateway.ocr.engines import RapidOcrEngine
 from mappings.extract import LOW_CONFIDENCE
 from mappings.readings import AnalyteReading, Extraction, ReadingWarning
@@ -297,8 +298,6 @@ def arrow_glued(long: AnalyteReading, short: AnalyteReading) -> bool:
     """Whether `long` is `short` with a flag arrow or L glued to it and read as one more digit
     ("235↑" as 2351, "42L" as 421, "3.31↑" as 3.311) while the other engine read it apart.
     Flags are printed only beside abnormal values, so `short` must be outside its range."""
-    from fhir_gateway.ocr.checks import printed_digits
-
     pl, ps = printed_digits(long), printed_digits(short)
     if pl is None or ps is None or not (pl[0].startswith(ps[0]) and len(pl[0]) == len(ps[0]) + 1):
         return False

@@ -116,9 +116,7 @@ def preprocess(gray: np.ndarray, steps: Steps = DEFAULT_STEPS) -> tuple[np.ndarr
             img = timed("rules", lambda: remove_broken_rules(img, px))
         if steps.leaders:
             img = timed("leaders", lambda: remove_leaders(img, px))
-        grey = grey.copy()
-        grey[cv2.dilate((img != binary).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0] = 255
-        info.grey = grey
+        info.grey = _whitened(grey, binary, img)
     elif bilevel and steps.rules and info.text_px:
         # a fax's thin grey table rules come out as dashes, too broken for `remove_rules`
         px = info.text_px * info.scale
@@ -376,10 +374,14 @@ def _without_broken_rules(gray: np.ndarray, text_px: float) -> np.ndarray:
     """`remove_broken_rules` for a grey page: found on its binary form, whited out on it."""
     binary = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[1]
     cleaned = remove_broken_rules(binary, text_px)
-    if cleaned is binary:
-        return gray
+    return gray if cleaned is binary else _whitened(gray, binary, cleaned)
+
+
+def _whitened(gray: np.ndarray, before: np.ndarray, after: np.ndarray) -> np.ndarray:
+    """A copy of `gray` with white wherever a clean-up changed `before` into `after` (binary
+    pages of the same geometry), and a pixel around it for the grey edges."""
     out = gray.copy()
-    out[cv2.dilate((cleaned != binary).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0] = 255
+    out[cv2.dilate((after != before).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0] = 255
     return out
 
 
