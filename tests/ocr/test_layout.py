@@ -77,3 +77,12 @@ def test_misread_unit_before_a_range_does_not_start_a_second_analyte() -> None:
     words = _line(100, [(40, "Hb"), (300, "14.0"), (600, "gill,"), (800, "12.0"), (860, "+"), (880, "16.0")])
     (row,) = build_rows(words)
     assert row.cells == ("Hb", "14.0", "gill,", "12.0 + 16.0")
+
+
+def test_a_speck_at_a_rows_end_does_not_push_its_value_into_another_row() -> None:
+    # seed 9268: noise gave "Lymphocytes" a "," below its baseline; the row then ran on from the
+    # comma, 28.8 did not overlap it, and the value came out as a row of its own
+    words = [Word("Lymphocytes", 0.97, 113, 908, 272, 944), Word(",", 0.0, 540, 939, 542, 941)]
+    words += [Word("28.8", 0.88, 723, 913, 774, 934), Word("%", 0.88, 784, 913, 807, 934)]
+    (row,) = build_rows(words)
+    assert row.text.startswith("Lymphocytes") and "28.8" in row.text
