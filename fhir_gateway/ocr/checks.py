@@ -4,10 +4,11 @@ A flag arrow glued to a value ("15.1↑") is often read by Tesseract as one more
 "15.11"): the number stays plausible and consistent, so nothing downstream notices. Arrows are
 printed only for abnormal values, and labs print values with the precision of their reference
 range, so an abnormal, unflagged value with one decimal more than its range, ending in a digit
-an arrow looks like, is reported as uncertain instead of silently trusted; so is a value above
-its range whose last digit, a 1, may be a glued "L" (without it the value is low), on a report
-that flags its abnormal values. Likewise a value whose last digit was lost ("5. I") stays
-uncertain even when the CBC sums do not object.
+an arrow looks like, is read without that digit, flagged, and reported as repaired (as uncertain
+where the shorter value is in range, where no arrow is printed). A value above its range whose
+last digit, a 1, may be a glued "L" (without it the value is low), on a report that flags its
+abnormal values, is reported as uncertain. Likewise a value whose last digit was lost ("5. I")
+stays uncertain even when the CBC sums do not object.
 """
 
 from __future__ import annotations
@@ -48,6 +49,32 @@ def arrow_read_as_digit(a: AnalyteReading) -> bool:
     return last in _ARROW_DIGITS
 
 
+def arrow_dropped(a: AnalyteReading) -> AnalyteReading | None:
+    """`a` (see `arrow_read_as_digit`) without its last digit, flagged as the arrow said: "7.71"
+    with range 12.0-16.0 is 7.7↓. None if the shorter value would be inside the range, where no
+    arrow is printed, so the digit may be real after all."""
+    d = _decimals(a.source_text, a.value)
+    if d is None or a.ref_low is None or a.ref_high is None:
+        return None
+    shorter = float(f"{a.value:.{d}f}"[:-1])
+    flag = "H" if shorter > a.ref_high else "L" if shorter < a.ref_low else None
+    if flag is None or not a.value:
+        return None
+    return dataclasses.replace(
+        a,
+        value=shorter,
+        value_canonical=round(a.value_canonical * shorter / a.value, 6),
+        flag=flag,
+        status="repaired",
+        confidence=round(min(a.confidence, 0.8), 3),
+        notes=[
+            *a.notes,
+            f"printed {a.value:g} has one decimal more than its reference range and ends in a digit "
+            f"a flag arrow reads as; read as {shorter:g} {'↑' if flag == 'H' else '↓'}",
+        ],
+    )
+
+
 def low_flag_read_as_digit(a: AnalyteReading) -> bool:
     """ "42L" read as 421 (Tesseract takes an L glued to a number for a 1): above the range and
     unflagged, while the value without that last 1 is below it, where an L flag belongs."""
@@ -77,7 +104,7 @@ def mark_ocr_suspects(analytes: Iterable[AnalyteReading], trusted_sources: set[s
     for a in analytes:
         if a.source_text not in trusted_sources and a.status != "uncertain":
             if arrow_read_as_digit(a):
-                a = dataclasses.replace(
+                a = arrow_dropped(a) or dataclasses.replace(
                     a, status="uncertain", notes=[*a.notes, "last digit may be a misread flag arrow (↑/↓)"]
                 )
             elif flags_in_use and low_flag_read_as_digit(a):

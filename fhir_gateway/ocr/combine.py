@@ -111,14 +111,19 @@ def settled_rows(
     rows: Sequence[TextRow], result: Extraction, min_conf: float = SETTLED_CONFIDENCE
 ) -> set[int]:
     """Rows whose every analyte Tesseract read plainly ("ok", no notes) and confidently: the
-    cross-check is spent on the others. A row that gave no analyte is never settled."""
+    cross-check is spent on the others. A row that gave no analyte is never settled, nor one that
+    names more analytes than it gave (two columns, the right-hand value read as letters)."""
     by_source: dict[str, list[AnalyteReading]] = {}
     for a in result.analytes:
         by_source.setdefault(a.source_text, []).append(a)
     out: set[int] = set()
     for i, r in enumerate(rows):
         found = by_source.get(r.text)
-        if found and all(a.status == "ok" and a.confidence >= min_conf and not a.notes for a in found):
+        if (
+            found
+            and all(a.status == "ok" and a.confidence >= min_conf and not a.notes for a in found)
+            and len(found) > len(_later_name_cells(r.cells))
+        ):
             out.add(i)
     return out
 
@@ -132,19 +137,51 @@ def doubtful_rows(rows: Sequence[TextRow], result: Extraction) -> set[int]:
 
 
 def _cells_to_check(row: TextRow, cells: list[tuple[Word, ...]]) -> list[int]:
-    """The value cell and, unless it cannot matter, the one after it (a flag or a unit such as
-    10^3/uL): that is where a misread changes the number. Names and reference ranges keep
-    Tesseract's reading, which halves the crops. A one-cell row ("Hb: 13.5 g/dL") is re-read
-    whole."""
+    """Per analyte in the row (two columns side by side give two), the value cell and, unless it
+    cannot matter, the one after it (a flag or a unit such as 10^3/uL): that is where a misread
+    changes the number. Names and reference ranges keep Tesseract's reading, which halves the
+    crops. A one-cell row ("Hb: 13.5 g/dL") is re-read whole."""
     if len(cells) == 1:
         return [0]
-    digit_cells = [i for i in range(1, len(cells)) if any(_DIGIT.search(w.text) for w in cells[i])]
-    if not digit_cells:
+    texts = [" ".join(w.text for w in c) for c in cells]
+    starts = [0, *_later_name_cells(texts)]
+    out: list[int] = []
+    for s, end in zip(starts, [*starts[1:], len(cells)], strict=True):
+        digit_cells = [i for i in range(s + 1, end) if _DIGIT.search(texts[i])]
+        if digit_cells:
+            value = digit_cells[0]
+        elif s > 0 and s + 1 < end and _letters_for_a_number(texts[s + 1]):
+            value = s + 1  # "EOS%  Zieh  %": the right-hand column's 2.1 read as letters
+        else:
+            continue
+        out.append(value)
+        if value + 1 < end and _may_change_value(cells[value + 1]):
+            out.append(value + 1)
+    return out
+
+
+def _later_name_cells(texts: Sequence[str]) -> list[int]:
+    """Cells after the first analyte's value that name another analyte: the right-hand column of
+    a two-column report ("R.B.C.  4.90  mill/cumm  EOS%  2.1  %")."""
+    from mappings.matching import match_name
+
+    first_value = next((i for i, t in enumerate(texts) if i and _DIGIT.search(t)), None)
+    if first_value is None:
         return []
-    first = digit_cells[0]
-    if first + 1 < len(cells) and _may_change_value(cells[first + 1]):
-        return [first, first + 1]
-    return [first]
+    return [
+        i
+        for i in range(first_value + 1, len(texts))
+        if not _DIGIT.search(texts[i]) and _NAMEISH.search(texts[i]) and match_name(texts[i]) is not None
+    ]
+
+
+def _letters_for_a_number(text: str) -> bool:
+    """A short cell of letters where a value belongs ("Zieh" for 2.1, "Ll" for 1.1: the segment
+    has no number, so even a flag word there may be one), not a unit."""
+    from mappings.units import parse_unit
+
+    t = text.strip()
+    return 0 < len(t) <= 5 and " " not in t and parse_unit(t) is None
 
 
 # A reference range ("4.0 - 11.0", "(< 0.10)", "up to 2.0"), as opposed to a unit or a flag
@@ -235,6 +272,19 @@ def merge(
     warnings: list[ReadingWarning] = []
     for key in disputed:
         a, b = a_by[key], b_by[key]
+        if flag_contradicts(a) != flag_contradicts(b):
+            # "E0S%  6,5 (L)  1.0-6.0" beside "0,5 (L)": a value on the wrong side of its range
+            # for its own printed flag is the misread one
+            choice, other = (b, a) if flag_contradicts(a) else (a, b)
+            stats["resolved"] += 1
+            merged[key] = dataclasses.replace(
+                choice,
+                notes=[
+                    *choice.notes,
+                    f"the other engine read {other.value:g}, which contradicts the printed flag",
+                ],
+            )
+            continue
         glued = b if arrow_glued(b, a) else a if arrow_glued(a, b) else None
         if glued is not None:
             choice = a if glued is b else b
@@ -292,6 +342,17 @@ def _agreed(a: AnalyteReading, b: AnalyteReading) -> AnalyteReading:
             a, status="ok", confidence=conf, notes=[*doubts, "read identically by two OCR engines"]
         )
     return dataclasses.replace(a, confidence=conf)
+
+
+def flag_contradicts(a: AnalyteReading) -> bool:
+    """A low flag on a value above its range, or a high flag below it: the value or the flag
+    was misread ("6,5 (L)" for 0,5 with range 1.0-6.0; "7.1L" for 7.11, its 1 read as an L)."""
+    low, high = a.ref_low, a.ref_high
+    if a.flag in ("L", "LL") and high is not None:
+        return a.value > high
+    if a.flag in ("H", "HH") and low is not None:
+        return a.value < low
+    return False
 
 
 def arrow_glued(long: AnalyteReading, short: AnalyteReading) -> bool:

@@ -59,15 +59,23 @@ def _a(
     )  # type: ignore[arg-type]
 
 
-def test_arrow_glued_to_abnormal_value_is_suspect() -> None:
+def test_arrow_glued_to_abnormal_value_is_dropped_and_becomes_the_flag() -> None:
     a = _a("rdw_cv", 15.17, source="RDW CV: 15.17% (11.5 - 14.5)", ref_low=11.5, ref_high=14.5)
     assert arrow_read_as_digit(a)
     normal = _a("rbc", 4.81, source="RBC 4.81 (4.5 - 5.5)", ref_low=4.5, ref_high=5.5)
     assert not arrow_read_as_digit(normal)  # labs print RBC with one decimal more than the range
     (out,) = mark_ocr_suspects([a], trusted_sources=set())
-    assert out.status == "uncertain"
+    assert (out.value, out.value_canonical, out.flag, out.status) == (15.1, 15.1, "H", "repaired")
+    assert "read as 15.1 ↑" in out.notes[-1]
+    low = _a("hgb", 7.71, source="Hb 7.71 g/dL 12.0 16.0", ref_low=12.0, ref_high=16.0)
+    (out,) = mark_ocr_suspects([low], trusted_sources=set())
+    assert (out.value, out.flag, out.status) == (7.7, "L", "repaired")
+    # without the digit the value is in range, where no arrow is printed: left in doubt
+    edge = _a("rdw_cv", 14.51, source="RDW CV: 14.51% (11.5 - 14.5)", ref_low=11.5, ref_high=14.5)
+    (out,) = mark_ocr_suspects([edge], trusted_sources=set())
+    assert (out.value, out.status) == (14.51, "uncertain")
     (kept,) = mark_ocr_suspects([a], trusted_sources={a.source_text})  # PDF text layer: trusted
-    assert kept.status == "ok"
+    assert kept.status == "ok" and kept.value == 15.17
 
 
 def test_low_flag_glued_and_read_as_one_is_suspect() -> None:
@@ -399,3 +407,53 @@ def test_hybrid_rows_are_read_in_their_section() -> None:
     rapid = [heading, _cells_row("Neutrophlis", "4.41", conf=0.9, per_word=False)]
     out, _ = _hybrid_added(Extraction(analytes=[]), tess, rapid, extract_report, merge, {})
     assert [(a.key, a.value) for a in out.analytes] == [("neut_abs", 4.41)]
+
+
+def test_the_right_hand_column_of_a_two_column_row_is_checked_too() -> None:
+    # seed 9079: "EOS% 2.1" printed beside RBC came out as "Zieh"; seed 9148: "Basophils 1.1"
+    # as "Ll". Only the first value of the row was re-read, and the row counted as settled
+    # because its one analyte (RBC) was read plainly.
+    def cells(*texts: str, conf: float = 0.95) -> TextRow:
+        words = tuple(Word(t, conf, 150 * i, 0, 150 * i + 120, 20) for i, t in enumerate(texts))
+        return TextRow(text="  ".join(texts), words=words, confidence=conf, page=0, cells=texts)
+
+    rows = [
+        cells("R.B.C.", "4.90", "mill/cumm", "EOS%", "Zieh", "%"),
+        cells("HGB", "10.5L", "g/dL", "Basophils", "Ll", "%"),
+        cells("MCV", "88.0", "fL", "80 - 100"),
+    ]
+    ex = Extraction(
+        analytes=[
+            _a("rbc", 4.9, conf=0.95, source=rows[0].text),
+            _a("hgb", 10.5, conf=0.95, source=rows[1].text),
+            _a("mcv", 88.0, conf=0.95, source=rows[2].text),
+        ]
+    )
+    assert settled_rows(rows, ex) == {2}  # a second name without a reading is not settled
+
+    class Reader:
+        def recognise(self, crops: list[np.ndarray]) -> list[tuple[str, float]]:
+            return [("1.1", 0.99)] * len(crops)
+
+    out = reread_rows(np.full((40, 1000), 255, np.uint8), rows, Reader(), skip={2})  # type: ignore[arg-type]
+    assert out[0].cells[4] == "1.1" and out[1].cells[4] == "1.1"
+    assert out[0].cells[2] == "mill/cumm"  # a confident unit is not re-read
+    assert out[2] is rows[2]
+
+
+def test_a_reading_on_the_wrong_side_of_its_own_flag_loses() -> None:
+    # seed 9254: "E0S% 6,5 (L) 1.0-6.0" by one engine, "0,5 (L)" by the other; seed 9096:
+    # "7.1L" (its last 1 read as an L) above 2.00-7.00, against 7.11
+    eos_a = _a("eos_pct", 6.5, conf=0.5, status="uncertain", flag="L", ref_low=1.0, ref_high=6.0)
+    eos_b = _a("eos_pct", 0.5, conf=0.88, flag="L", ref_low=1.0, ref_high=6.0)
+    neut_a = _a("neut_abs", 7.1, conf=0.8, flag="L", ref_low=2.0, ref_high=7.0)
+    neut_b = _a("neut_abs", 7.11, conf=0.8, ref_low=2.0, ref_high=7.0)
+    analytes, _, stats = merge(Extraction(analytes=[eos_a, neut_a]), Extraction(analytes=[eos_b, neut_b]))
+    by = {a.key: a for a in analytes}
+    assert by["eos_pct"].value == 0.5 and by["eos_pct"].status == "ok"
+    assert by["neut_abs"].value == 7.11  # not 7.1, which an arrow glued to 7.1 would also explain
+    assert stats["resolved"] == 2 and "contradicts the printed flag" in by["neut_abs"].notes[-1]
+    # flags that agree with both readings decide nothing
+    plain_a = dataclasses.replace(eos_a, value=0.6, value_canonical=0.6, status="ok")
+    analytes, _, stats = merge(Extraction(analytes=[plain_a]), Extraction(analytes=[eos_b]))
+    assert stats["resolved"] == 0
