@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from mappings.catalog import analyte
 from mappings.readings import AnalyteReading, ReadingWarning
-from mappings.values import find_ranges, printed_numbers
+from mappings.values import COLON_POINT, find_ranges, printed_numbers
 
 # Two tolerances: a relation "fails" (raising suspicion) beyond LOOSE, but a repair candidate
 # must satisfy it within TIGHT. Analyzers compute the indices, so printed values agree to
@@ -31,6 +31,7 @@ _DIFF = ("neut", "lymph", "mono", "eos", "baso")
 TRUNCATED = "printed value ends in a decimal point; a digit after it was probably lost"
 OCR_NOTES = (
     "a letter in the printed value was read as a digit",
+    COLON_POINT,
     "low OCR confidence",
     TRUNCATED,
     "value is unusual for the printed unit; the unit or decimal point may be misread",
@@ -240,28 +241,41 @@ def check_and_repair(analytes: list[AnalyteReading]) -> tuple[list[AnalyteReadin
 
 def _settle_doubtful(r: AnalyteReading, value: float, trusted: dict[str, float]) -> bool:
     """Confirm or repair one OCR-doubtful reading against trusted values; True if settled."""
-    trial = {**trusted, r.key: value}
-    if not _relations_of(r.key, trial):
+    if not _relations_of(r.key, {**trusted, r.key: value}):
         return False
     # "31." for 31.1: the lost digits shift the value by less than rounding, so the rules that
     # vouch for 31.0 vouch for 31.1 to 31.9 as well; such a reading can be repaired, not confirmed
-    if (
-        not (TRUNCATED in r.notes and _printed_with_decimals(r))
-        and _consistent(r.key, trial, TIGHT)
-        and _supported(r.key, trial)
-        and _tells_scale(r.key, trial)
-    ):
+    vouching = (
+        []
+        if TRUNCATED in r.notes and _printed_with_decimals(r)
+        else vouching_relations(r.key, value, trusted)
+    )
+    if vouching:
         trusted[r.key] = value
         r.status = "ok"
-        r.notes.append(
-            "confirmed by CBC consistency: " + "; ".join(rel.name for rel in _relations_of(r.key, trial))
-        )
+        r.notes.append("confirmed by CBC consistency: " + "; ".join(vouching))
         return True
     fits = _fitting_alternatives(r, trusted)
     if len(fits) == 1:
         _repair(r, fits[0], trusted, "doubtful and inconsistent")
         return True
     return False
+
+
+def vouching_relations(
+    key: str, value: float, trusted: dict[str, float], *, supported: bool = True
+) -> list[str]:
+    """Names of the relations that vouch for `value` as `key` among trusted values, as tightly
+    as a repair must fit (empty if they do not). `supported`: also ask that the partners are
+    vouched for themselves (`_supported`), as a doubtful value's confirmation must."""
+    trial = {**trusted, key: value}
+    if (
+        _consistent(key, trial, TIGHT)
+        and (not supported or _supported(key, trial))
+        and _tells_scale(key, trial)
+    ):
+        return [rel.name for rel in _relations_of(key, trial)]
+    return []
 
 
 def _printed_with_decimals(r: AnalyteReading) -> bool:

@@ -15,10 +15,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from mappings.catalog import AnalyteDef, analyte, family_members
-from mappings.consistency import TRUNCATED, check_and_repair
+from mappings.consistency import TRUNCATED, check_and_repair, vouching_relations
 from mappings.header import extract_header
+from mappings.matching import NameMatch, near_keys
 from mappings.readings import AnalyteReading, Extraction, HeaderContext, ReadingWarning
-from mappings.rowparse import RawItem, parse_line
+from mappings.rowparse import RawItem, parse_line, parse_unnamed
 from mappings.rows import TextRow, Word
 from mappings.units import closest_unit, count_reading, to_canonical
 from mappings.values import RefRange, choose_range
@@ -59,6 +60,7 @@ def extract_report(rows: Sequence[TextRow]) -> Extraction:
     context, header_rows, warnings = extract_header(rows)
     readings: list[tuple[int, AnalyteReading]] = []
     pending: list[_Pending] = []
+    nameless: list[_Pending] = []  # result-like rows whose name matched nothing
     section: str | None = None
     for index, row in enumerate(rows):
         if index in header_rows:
@@ -67,6 +69,8 @@ def extract_report(rows: Sequence[TextRow]) -> Extraction:
         items = parse_line(text)
         if not items:
             section = _section_of(text, section)
+            if (unnamed := parse_unnamed(text)) is not None:
+                nameless.append(_Pending(index, unnamed, [], row, section))
             continue
         for item in items:
             if item.match.ignored:
@@ -84,7 +88,80 @@ def extract_report(rows: Sequence[TextRow]) -> Extraction:
     analytes = _deduplicate([r for _, r in readings], warnings)
     analytes, consistency_warnings = check_and_repair(analytes)
     warnings.extend(consistency_warnings)
+    analytes.extend(_named_by_relations(nameless, analytes, context))
     return Extraction(analytes=analytes, context=context, warnings=warnings)
+
+
+def _named_by_relations(
+    nameless: list[_Pending], analytes: list[AnalyteReading], context: HeaderContext
+) -> list[AnalyteReading]:
+    """Rows whose name is past reading ("FOS#  0.34  x10^9/L  0.02-0.50" on a fax), each taken
+    as the one missing analyte whose name it resembles (`near_keys`) and whose CBC relations
+    with the values already read hold as tightly as a repair must. A name alone never decides:
+    with no relation to ask (platelets, RDW) or two analytes that fit, the row stays unread.
+    Each row taken may make the next one's relation computable (LYMPH% before LYMPH#)."""
+    trusted = {a.key: a.value_canonical for a in analytes if a.status != "uncertain"}
+    have = {a.key for a in analytes}
+    taken: list[AnalyteReading] = []
+    left = list(nameless)
+    while left:
+        found: dict[str, list[tuple[_Pending, AnalyteReading]]] = {}
+        for p in left:
+            fits = [
+                r
+                for key in near_keys(p.item.name_text)
+                if key not in have and (r := _named_as(p, key, trusted, context))
+            ]
+            if len(fits) == 1:
+                found.setdefault(fits[0].key, []).append((p, fits[0]))
+        # two rows that both fit one analyte: neither is taken
+        new = [pairs[0] for pairs in found.values() if len(pairs) == 1]
+        if not new:
+            break
+        for p, r in new:
+            taken.append(r)
+            have.add(r.key)
+            trusted[r.key] = r.value_canonical
+            left.remove(p)
+    return taken
+
+
+def _named_as(
+    p: _Pending, key: str, trusted: dict[str, float], context: HeaderContext
+) -> AnalyteReading | None:
+    """The nameless row read as `key`, if the relations vouch for its value as that analyte.
+    The partners need not be vouched for in turn (as a doubtful value's confirmation asks): the
+    value is as read, only its name is in question, and a wrong partner would have to meet a
+    value that happens to fit it within rounding."""
+    item = dataclasses.replace(p.item, match=NameMatch((key,), 0.0, "fuzzy", None))
+    reading = _resolve(item, p.row, p.row_index, context, p.section, [])
+    if not isinstance(reading, AnalyteReading) or reading.key != key or not _only_name_in_doubt(reading):
+        return None
+    vouching = vouching_relations(key, reading.value_canonical, trusted, supported=False)
+    if not vouching:
+        return None
+    reading.status = "ok" if reading.confidence >= LOW_CONFIDENCE else "uncertain"
+    reading.notes = [n for n in reading.notes if not n.startswith("test name matched approximately")]
+    reading.notes.append(
+        f"test name not legible; read as {reading.display} because the CBC relations confirm the "
+        "value: " + "; ".join(vouching)
+    )
+    return reading
+
+
+def _only_name_in_doubt(r: AnalyteReading) -> bool:
+    """Nothing but the name (and the confidence it costs) is doubtful in the reading, or else the
+    unit, which the relations settle too: they fail for a tenfold other scale."""
+    return all(n.startswith(_NAME_OR_UNIT_DOUBTS) for n in r.notes)
+
+
+_NAME_OR_UNIT_DOUBTS = (
+    "test name matched approximately",
+    "low OCR confidence",
+    "a unit is printed but could not be read",
+    "unit printed but not legible",
+    "unit not printed; assumed",
+)
 
 
 # ---- rows -------------------------------------------------------------------------------------
@@ -326,9 +403,12 @@ def _make_reading(
     if item.match.method == "fuzzy":
         notes.append(f"test name matched approximately ({item.match.score:.0f}/100)")
     if item.number.ocr_fixed:
-        confidence *= 0.6
+        letters = "letter read as digit" in item.number.notes
+        # a colon for the point leaves the digits as read: less doubt than a letter for a digit
+        confidence *= 0.6 if letters else 0.8
         status = "uncertain"
-        notes.append("a letter in the printed value was read as a digit")
+        if letters:
+            notes.append("a letter in the printed value was read as a digit")
     if item.number.truncated:
         confidence *= 0.6
         status = "uncertain"

@@ -14,6 +14,7 @@ from functools import cache
 from typing import Literal
 
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import Levenshtein
 
 from mappings.catalog import all_analytes, ignored_names
 
@@ -41,7 +42,7 @@ def normalize_name(text: str) -> str:
     """Lower-case, strip accents and punctuation (keeping % and #), unify spaces."""
     t = unicodedata.normalize("NFKD", text)
     t = "".join(c for c in t if not unicodedata.combining(c))
-    t = t.lower().replace("µ", "u").replace("&", " and ")
+    t = t.lower().replace("µ", "u").replace("&", " and ").replace("¢", "c")  # "R.B.¢." on a fax
     t = re.sub(r"[^a-z0-9%#]+", " ", t)
     return " ".join(t.split())
 
@@ -49,10 +50,12 @@ def normalize_name(text: str) -> str:
 def _ocr_repair(norm: str) -> str:
     """Digits inside words were probably letters ('haem0gl0bin', 'p1ate1ets', '8asophils')."""
     words = []
+    signed = norm.endswith(("%", "#"))  # "e05 %": a % or # sign says name, not number
     for w in norm.split():
         letters = sum(c.isalpha() for c in w)
         # only words that are mostly letters; keeps 'hba2', 'a2', 'rdw' intact
-        if letters >= 1 and letters >= sum(c.isdigit() for c in w) and not re.search(r"a2$", w):
+        mostly = letters >= sum(c.isdigit() for c in w) or signed
+        if letters >= 1 and mostly and not re.search(r"a2$", w):
             w = w.translate(_OCR_LETTERS)
         words.append(w)
     return " ".join(words)
@@ -131,6 +134,8 @@ def match_name(text: str) -> NameMatch | None:
     tried = [norm, no_paren, base, _strip(norm), _strip(base), _strip(no_paren)]
     # Parenthesised abbreviations: "Packed Cell Volume (PCV)" -> also try "pcv"
     tried += [normalize_name(p) for p in re.findall(r"\(([^)]*)\)", text)]
+    if len(norm.split()) > 1 and all(len(w) == 1 for w in norm.split()):
+        tried.append(norm.replace(" ", ""))  # "R,8,C," -> "r8c", for the repairs below
     keys = _exact([t for t in tried if t])
     if keys:
         return NameMatch(tuple(sorted(keys)), 100.0, "exact", hint)
@@ -257,3 +262,34 @@ def _fuzzy_glyphs(queries: list[str], hint: Hint | None) -> NameMatch | None:
     if plain < GLYPH_MIN_RATIO:
         return None
     return NameMatch(tuple(sorted(keys)), float(plain), "fuzzy", hint)
+
+
+# --------------------------------------------------------------------------- names past reading
+
+NEAR_RATIO = 75.0  # glyph-class ratio for a long name to count as near
+
+
+def near_keys(text: str) -> list[str]:
+    """Analytes whose printed name `text` may be, when it is too garbled for `match_name` ("FOS#"
+    for EOS#, "LYMPIH#", "HOB" for HGB): an abbreviation one glyph-class edit away, or a long name
+    by the glyph-class ratio. A shortlist, never an answer: the caller must confirm each one by
+    other evidence (see `mappings.extract`, which asks the CBC relations)."""
+    norm = normalize_name(text)
+    if len(norm.replace(" ", "")) < 3 or not any(c.isalpha() for c in norm):
+        return []
+    variants = {_glyphs(v) for v in (norm, _broken_h_repair(norm), _ocr_repair(norm)) if v}
+    variants |= {v.replace(" ", "") for v in variants}
+    out: set[str] = set()
+    for a in all_analytes():
+        for alias in (*a.names, *a.abbrev):
+            spelt = _glyphs(normalize_name(alias))
+            if len(spelt) < 3:
+                continue
+            if len(spelt) <= FUZZY_MIN_LEN:
+                near = any(len(v) >= 3 and Levenshtein.distance(v, spelt) <= 1 for v in variants)
+            else:
+                near = any(fuzz.ratio(v, spelt) >= NEAR_RATIO for v in variants)
+            if near:
+                out.add(a.key)
+                break
+    return sorted(out)

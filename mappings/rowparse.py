@@ -319,6 +319,26 @@ def parse_line(text: str) -> list[RawItem]:
     return items
 
 
+def parse_unnamed(text: str) -> RawItem | None:
+    """A line that looks like a result whose name matched nothing ("FOS#  0.34  x10^9/L  0.02-0.50"):
+    the name as printed, the value and the tail, with an empty match. For `extract`, which takes
+    it only where the CBC relations say which analyte it is."""
+    tokens = tokenize(text)
+    j = next(
+        (k for k in range(1, len(tokens)) if _value_token(tokens[k]) and not _ends_label(tokens, k)),
+        None,
+    )
+    if j is None or _starts_range(tokens, j) or j > 6:
+        return None
+    name = " ".join(tokens[:j]).strip(" :-|.,")
+    if not re.search(r"[A-Za-z]{2}", name):
+        return None
+    number, flag = _value_token(tokens[j])  # type: ignore[misc]
+    item = RawItem(name, NameMatch((), 0.0, "fuzzy", None), number, tokens[j], flag=flag)
+    _parse_tail(item, tokens[j + 1 :])
+    return item
+
+
 def _second_value_at(tail: list[str]) -> int | None:
     """Index of a second value with its own unit after the first unit (not a range bound)."""
     first_unit = None

@@ -86,12 +86,17 @@ _ARROW_AS_T = re.compile(r"^\d[\d,.]*\dt$|^\dt$")
 class ParsedNumber:
     value: float
     decimals: int  # digits printed after the decimal separator
-    ocr_fixed: bool = False  # a letter had to be read as a digit
+    ocr_fixed: bool = False  # a letter had to be read as a digit, or a colon as the point
     notes: tuple[str, ...] = field(default_factory=tuple)
     truncated: bool = False  # "4." : a digit after the decimal point was probably lost
 
 
 _NUMBER_CHARS = re.compile(r"^[0-9OoDQlIi|SsBZzGbg.,]+$")
+# "16:8": a decimal point OCR read as a colon. No CBC result is printed with a colon, and times
+# ("10:30") sit in header lines, which never reach the value parser. Reported as an OCR fix, so
+# the value stays doubtful unless the other engine or the CBC relations confirm it.
+_COLON_AS_POINT = re.compile(r"^\d{1,4}:\d{1,3}$")
+COLON_POINT = "colon read as decimal point"
 
 
 def _digits_only(text: str) -> tuple[str, bool]:
@@ -157,6 +162,9 @@ def parse_number(text: str) -> ParsedNumber | None:
         # "13.5." is punctuation after a number; "4." usually lost the digit after the point
         t = t[:-1]
         truncated = "." not in t and "," not in t
+    colon = bool(_COLON_AS_POINT.match(t))
+    if colon:
+        t = t.replace(":", ".")
     if not t or not _NUMBER_CHARS.match(t) or not any(c.isdigit() for c in t):
         return None
     if t[0] in ".," and len(t) > 1:
@@ -172,7 +180,11 @@ def parse_number(text: str) -> ParsedNumber | None:
     decimals = len(plain.split(".")[1]) if "." in plain else 0
     if fixed:
         notes = (*notes, "letter read as digit")
-    return ParsedNumber(value=value, decimals=decimals, ocr_fixed=fixed, notes=notes, truncated=truncated)
+    if colon:
+        notes = (*notes, COLON_POINT)
+    return ParsedNumber(
+        value=value, decimals=decimals, ocr_fixed=fixed or colon, notes=notes, truncated=truncated
+    )
 
 
 def split_glued_flag(token: str) -> tuple[str, str | None]:

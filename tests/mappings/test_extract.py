@@ -712,3 +712,54 @@ def test_giga_per_litre_printed_as_g_l_is_a_count_not_grams() -> None:
 def test_lost_decimal_point_against_an_upper_limit_alone(line: str, status: str) -> None:
     (a,) = extract_report([TextRow(line)]).analytes
     assert a.key == "hbf" and a.status == status
+
+
+DIFF_WITH_FAXED_NAMES = """
+WBC              10.0   x10^9/L   4.0-11.0
+Neutrophils %    60.0   %         40.0-80.0
+Lymphocytes %    30.0   %         20.0-40.0
+Monocytes %      6.0    %         2.0-10.0
+EOS%             3.4    %         1.0-6.0
+Basophils %      0.6    %         0.0-2.0
+Neutrophils #    6.00   x10^9/L   2.00-7.00
+MONO#            0.60   x10^9/L   0.20-1.00
+{row}
+"""
+
+
+def test_a_garbled_name_is_read_where_the_cbc_relations_say_which_analyte_it_is() -> None:
+    # seed 9096, a fax: "EOS#" came out as "FOS#"; 0.34 = 3.4 % x 10.0 says it is EOS#
+    by = _by_key(_read(DIFF_WITH_FAXED_NAMES.format(row="FOS#   0.34   x10^9/L   0.02-0.50")))
+    eos = by["eos_abs"]
+    assert eos.value == pytest.approx(0.34) and eos.status == "ok"
+    assert any("test name not legible" in n and "eos absolute = % × WBC" in n for n in eos.notes)
+    assert "baso_abs" not in by  # the other name "FOS#" resembles (BAS#) does not fit
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        "FOS#   0.52   x10^9/L   0.02-0.50",  # the value does not fit EOS# (3.4 % x 10.0)
+        "PLE    250    x10^9/L   150-410",  # platelets have no relation to ask
+        "Zzqx   0.34   x10^9/L   0.02-0.50",  # resembles no analyte's name
+        "FOS#   0.34   x10^9/L   0.02-0.50\nLOS#   0.34   x10^9/L   0.02-0.50",  # two rows fit
+    ],
+)
+def test_a_garbled_name_without_that_evidence_stays_unread(row: str) -> None:
+    by = _by_key(_read(DIFF_WITH_FAXED_NAMES.format(row=row)))
+    assert not {"eos_abs", "baso_abs", "plt"} & by.keys()
+
+
+def test_names_recovered_one_after_another() -> None:
+    # LYMPH% read first makes LYMPH# testable (% x WBC)
+    text = DIFF_WITH_FAXED_NAMES.replace("Lymphocytes %    30.0", "I .ymphs         30.0")
+    by = _by_key(_read(text.format(row="LYMPIH#   3.00   x10^9/L   1.00-3.00")))
+    assert by["lymph_pct"].value == 30.0 and by["lymph_pct"].status == "ok"
+    assert by["lymph_abs"].value == 3.0 and by["lymph_abs"].status == "ok"
+
+
+def test_a_colon_read_for_the_point_is_doubtful_not_a_letter() -> None:
+    (rdw,) = _read("RDW CV:  16:8 %  (11.5 - 14.5)").analytes
+    assert rdw.value == 16.8 and rdw.status == "uncertain"
+    assert "colon read as decimal point" in rdw.notes
+    assert not any("letter" in n for n in rdw.notes)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mappings.matching import match_name
+from mappings.matching import match_name, near_keys
 
 
 @pytest.mark.parametrize(
@@ -97,6 +97,10 @@ from mappings.matching import match_name
         ("Total Iron Binding Capacity", "tibc"),
         ("Transferrin Saturation", "tsat"),
         ("% Saturation", "tsat"),
+        ("Saturation", "tsat"),  # seed 9086: the "%" before it lost to a rotated scan
+        ("R,8,¢,", "rbc"),  # seed 9254, a fax: dotted letters, B read as 8, C as a cent sign
+        ("E05%", "eos_pct"),  # seed 9254: O and S read as digits; the % says it is a name
+        ("E05 %", "eos_pct"),
     ],
 )
 def test_names(name: str, key: str) -> None:
@@ -264,3 +268,29 @@ def test_misread_name_with_a_percent_or_absolute_mark_still_matches(
 def test_a_name_that_swallowed_its_value_is_not_matched_without_its_mark() -> None:
     # real Tesseract row: "65.8" read "65:8", so the span before the next number held it
     assert match_name('"Segmented Neutrophils : 65:8 % (40.0-80.0) -.') is None
+
+
+@pytest.mark.parametrize("name", ["O2 Saturation", "Oxygen Saturation", "SpO2", "Desaturation"])
+def test_other_saturations_are_not_transferrin(name: str) -> None:
+    match = match_name(name)
+    assert match is None or "tsat" not in match.keys
+
+
+@pytest.mark.parametrize(
+    ("garbled", "key"),
+    [
+        ("FOS#", "eos_abs"),  # fax: E lost its bars
+        ("LYMPIH#", "lymph_abs"),
+        ("IYMPII#", "lymph_abs"),  # an H broken into two uprights
+        ("HOB", "hgb"),
+        ("Meati Coll I ktetnoglobin", "mch"),
+    ],
+)
+def test_near_keys_shortlist_garbled_names(garbled: str, key: str) -> None:
+    assert match_name(garbled) is None  # too far gone for a match on the name alone
+    assert key in near_keys(garbled)
+
+
+@pytest.mark.parametrize("text", ["", "ab", "12.5", "Total count of tests", "%#"])
+def test_near_keys_need_a_name_like_text(text: str) -> None:
+    assert near_keys(text) == []

@@ -164,3 +164,19 @@ def test_trailing_decimal_point_means_a_lost_digit() -> None:
     parsed = parse_number("4.")
     assert parsed is not None and parsed.value == 4.0 and parsed.truncated
     assert not parse_number("13.5.").truncated  # punctuation after a complete number
+
+
+@pytest.mark.parametrize(
+    ("text", "value"), [("16:8", 16.8), ("42:8", 42.8), ("17:81", 17.81), ("65:8", 65.8)]
+)
+def test_a_colon_for_the_decimal_point_is_read_and_reported(text: str, value: float) -> None:
+    n = parse_number(text)
+    assert n is not None and n.value == pytest.approx(value)
+    assert n.ocr_fixed and "colon read as decimal point" in n.notes
+    assert "letter read as digit" not in n.notes
+
+
+@pytest.mark.parametrize("text", ["10:30:00", "1:2:3", "12345:6", ":5", "5:"])
+def test_times_and_stray_colons_are_not_numbers(text: str) -> None:
+    n = parse_number(text)
+    assert n is None or not n.ocr_fixed
