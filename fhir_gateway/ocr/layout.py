@@ -54,10 +54,14 @@ def _group_lines(ws: list[Word]) -> list[list[Word]]:
             if last.x1 > w.x0 + 0.5 * (w.y1 - w.y0) and last.x0 >= w.x0:
                 continue  # would go backwards: that is another line
             # a speck of punctuation at the row's end (a "," below the baseline) says little
-            # about where the line runs: measure against the last word of text height
-            anchor = next((x for x in reversed(row) if 2 * (x.y1 - x.y0) >= w.y1 - w.y0), last)
-            ov = min(anchor.y1, w.y1) - max(anchor.y0, w.y0)
-            share = ov / max(1, min(anchor.y1 - anchor.y0, w.y1 - w.y0))
+            # about where the line runs: measure against the last word of text height; a row of
+            # specks only is measured against the word's own height, or any word it touches
+            # would overlap it "fully" (seed 9080: a ";" took the "141" of the Iron row)
+            anchor = next((x for x in reversed(row) if 2 * (x.y1 - x.y0) >= w.y1 - w.y0), None)
+            ref = anchor or last
+            ov = min(ref.y1, w.y1) - max(ref.y0, w.y0)
+            height = w.y1 - w.y0 if anchor is None else min(ref.y1 - ref.y0, w.y1 - w.y0)
+            share = ov / max(1, height)
             # prefer rows whose last word is near: avoids stealing words across a gutter
             score = share - 0.0001 * max(0, w.x0 - last.x1)
             if share >= _ROW_OVERLAP and score > best_score:
