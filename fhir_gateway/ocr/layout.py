@@ -57,7 +57,7 @@ def _group_lines(ws: list[Word]) -> list[list[Word]]:
             # about where the line runs: measure against the last word of text height; a row of
             # specks only is measured against the word's own height, or any word it touches
             # would overlap it "fully" (seed 9080: a ";" took the "141" of the Iron row)
-            anchor = next((x for x in reversed(row) if 2 * (x.y1 - x.y0) >= w.y1 - w.y0), None)
+            anchor = next((x for x in reversed(row) if 3 * (x.y1 - x.y0) >= w.y1 - w.y0), None)
             ref = anchor or last
             ov = min(ref.y1, w.y1) - max(ref.y0, w.y0)
             height = w.y1 - w.y0 if anchor is None else min(ref.y1 - ref.y0, w.y1 - w.y0)

@@ -96,3 +96,12 @@ def test_a_row_of_specks_does_not_take_the_word_it_touches() -> None:
     words += [Word("141", 0.97, 1281, 947, 1324, 986), Word("ug/dL", 0.9, 1446, 965, 1515, 992)]
     rows = build_rows(words)
     assert any(r.text.startswith("Iron") and "141" in r.text for r in rows), [r.text for r in rows]
+
+
+def test_a_word_that_noise_made_tall_still_continues_its_row() -> None:
+    # seed 9084: noise made "Cell" 51 px tall beside "Blood"'s 22; Blood is no speck
+    words = [Word("Red", 0.49, 112, 525, 152, 546), Word("Blood", 0.91, 161, 524, 217, 546)]
+    words += [Word("Cell", 0.91, 227, 508, 263, 559), Word("Count", 0.91, 278, 508, 331, 559)]
+    words += [Word("5.54", 0.9, 723, 525, 783, 559)]
+    (row,) = build_rows(words)
+    assert row.text.startswith("Red Blood Cell Count")
