@@ -9,7 +9,6 @@ insertion and reordering break it too.
 
 from __future__ import annotations
 
-import hmac
 import os
 import struct
 from collections.abc import Mapping
@@ -22,6 +21,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from audit.keys import AuditKeys, IndexKind
+from audit.mac import hmac_sha256
 from audit.record import AuditRecord, format_instant
 
 GENESIS_MAC = bytes(32)  # the "previous MAC" of position 1 in every lane
@@ -133,12 +133,12 @@ def row_mac(
             encoded = text.encode()
             parts += (_LENGTH(len(encoded)), encoded)
     parts += (_LENGTH(len(nonce)), nonce, _LENGTH(len(ciphertext)), ciphertext)
-    return hmac.digest(mac_key, b"".join(parts), "sha256")
+    return hmac_sha256(mac_key, b"".join(parts))
 
 
 def head_mac(mac_key: bytes, lane: int, last_position: int, last_mac: bytes) -> bytes:
     message = _HEAD_TAG + _field(lane) + _field(last_position) + _field(last_mac)
-    return hmac.digest(mac_key, message, "sha256")
+    return hmac_sha256(mac_key, message)
 
 
 def _aad(seq: int, key_version: int) -> bytes:
