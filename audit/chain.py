@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import struct
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from typing import Any, NamedTuple
@@ -37,9 +36,11 @@ class DecryptError(Exception):
     """The ciphertext did not authenticate under its key version, sequence number and key."""
 
 
-@dataclass(frozen=True, slots=True)
-class Place:
-    """Where a row sits: its global sequence number and its position in its lane's chain."""
+class Place(NamedTuple):
+    """Where a row sits: its global sequence number and its position in its lane's chain.
+
+    A named tuple for the same reason as SearchColumns: one is built per append and per row
+    verified."""
 
     seq: int
     lane: int
