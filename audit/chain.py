@@ -9,11 +9,9 @@ insertion and reordering break it too.
 
 from __future__ import annotations
 
-import hmac
 import os
 import struct
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from typing import Any, NamedTuple
@@ -22,6 +20,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from audit.keys import AuditKeys, IndexKind
+from audit.mac import hmac_sha256
 from audit.record import AuditRecord, format_instant
 
 GENESIS_MAC = bytes(32)  # the "previous MAC" of position 1 in every lane
@@ -37,9 +36,11 @@ class DecryptError(Exception):
     """The ciphertext did not authenticate under its key version, sequence number and key."""
 
 
-@dataclass(frozen=True, slots=True)
-class Place:
-    """Where a row sits: its global sequence number and its position in its lane's chain."""
+class Place(NamedTuple):
+    """Where a row sits: its global sequence number and its position in its lane's chain.
+
+    A named tuple for the same reason as SearchColumns: one is built per append and per row
+    verified."""
 
     seq: int
     lane: int
@@ -109,36 +110,68 @@ def row_mac(
 ) -> bytes:
     # The same bytes as _field() over each value in turn (tests/audit/test_stored_format.py), built
     # in one pass: one call per field cost more than the HMAC itself, on every append and check.
-    texts = (
-        str(place.seq),
-        str(place.lane),
-        str(place.position),
-        format_instant(columns.recorded_at),
-        columns.action,
-        columns.interaction,
-        str(columns.outcome),
-        None if columns.http_status is None else str(columns.http_status),
-        columns.resource_type,
-        columns.agent_role,
-        columns.agent_index,
-        columns.patient_index,
-        columns.entity_index,
-        str(key_version),
+    # Values from small vocabularies (codes, status, role, type, lane, key version) are spelled
+    # once and looked up; the rest are spelled inline.
+    known = _SPELLED.get
+    c = columns
+    lane, outcome, status, version = str(place.lane), str(c.outcome), c.http_status, str(key_version)
+    status_text = None if status is None else str(status)
+    agent, patient, entity = c.agent_index, c.patient_index, c.entity_index
+    message = b"".join(
+        (
+            _ROW_TAG,
+            _LENGTH(len(prev_mac)),
+            prev_mac,
+            _LENGTH(len(seq := str(place.seq).encode())),
+            seq,
+            known(lane) or _spell(lane),
+            _LENGTH(len(position := str(place.position).encode())),
+            position,
+            _spelled_instant(c.recorded_at),
+            known(c.action) or _spell(c.action),
+            known(c.interaction) or _spell(c.interaction),
+            known(outcome) or _spell(outcome),
+            known(status_text) or _spell(status_text),
+            known(c.resource_type) or _spell(c.resource_type),
+            known(c.agent_role) or _spell(c.agent_role),
+            _NONE if agent is None else _LENGTH(len(a := agent.encode())) + a,
+            _NONE if patient is None else _LENGTH(len(p := patient.encode())) + p,
+            _NONE if entity is None else _LENGTH(len(e := entity.encode())) + e,
+            known(version) or _spell(version),
+            _LENGTH(len(nonce)),
+            nonce,
+            _LENGTH(len(ciphertext)),
+            ciphertext,
+        )
     )
-    parts = [_ROW_TAG, _LENGTH(len(prev_mac)), prev_mac]
-    for text in texts:
-        if text is None:
-            parts.append(_NONE)
-        else:
-            encoded = text.encode()
-            parts += (_LENGTH(len(encoded)), encoded)
-    parts += (_LENGTH(len(nonce)), nonce, _LENGTH(len(ciphertext)), ciphertext)
-    return hmac.digest(mac_key, b"".join(parts), "sha256")
+    return hmac_sha256(mac_key, message)
+
+
+# Length-prefixed spellings of strings that repeat across rows, by value; bounded, since a forged
+# or odd column could bring new values on every row checked.
+_SPELLED: dict[str | None, bytes] = {None: _NONE}
+_MAX_SPELLED = 4096
+
+
+def _spell(text: str | None) -> bytes:
+    if text is None:
+        return _NONE
+    encoded = text.encode()
+    spelled = _LENGTH(len(encoded)) + encoded
+    if len(_SPELLED) < _MAX_SPELLED:
+        _SPELLED[text] = spelled
+    return spelled
+
+
+@lru_cache(maxsize=256)
+def _spelled_instant(value: datetime) -> bytes:
+    encoded = format_instant(value).encode()
+    return _LENGTH(len(encoded)) + encoded
 
 
 def head_mac(mac_key: bytes, lane: int, last_position: int, last_mac: bytes) -> bytes:
     message = _HEAD_TAG + _field(lane) + _field(last_position) + _field(last_mac)
-    return hmac.digest(mac_key, message, "sha256")
+    return hmac_sha256(mac_key, message)
 
 
 def _aad(seq: int, key_version: int) -> bytes:

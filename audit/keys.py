@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
 
+from audit.mac import hmac_sha256
+
 AES_KEY_BYTES = 32  # AES-256
 MIN_MAC_KEY_BYTES = 32
 
@@ -95,4 +97,4 @@ class AuditKeys:
 def _blind_index(index_key: bytes, kind: IndexKind, value: str) -> str:
     # Cached: every record of a session hashes the same agent, and a patient's reads repeat.
     message = b"cbc-audit-index\x00" + kind.value.encode() + b"\x00" + value.encode()
-    return hmac.digest(index_key, message, "sha256").hex()
+    return hmac_sha256(index_key, message).hex()

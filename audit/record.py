@@ -97,6 +97,8 @@ def utc_now() -> datetime:
 def normalize_reference(value: str, default_type: str) -> str:
     """`123` → `Patient/123`; absolute or typed references are kept, so lookups hash one form."""
     value = value.strip()
+    if value.count("/") == 1 and value[0] != "/" and value[-1] != "/":
+        return value  # already Type/id (the common case): the same answer as below, cheaper
     if "/" in value:
         # Keep only the last Type/id pair of e.g. https://host/fhir/Patient/123/_history/2.
         parts = [p for p in value.split("/_history/")[0].split("/") if p]
@@ -104,7 +106,7 @@ def normalize_reference(value: str, default_type: str) -> str:
     return f"{default_type}/{value}"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, init=False, kw_only=True)
 class AuditRecord:
     """Who did what to which resource of which patient, when, from where, and how it ended.
 
@@ -131,29 +133,69 @@ class AuditRecord:
     query: str | None = None  # search query string; may hold identifiers, so encrypted only
     outcome_description: str | None = None
 
-    def __post_init__(self) -> None:
-        if self.recorded.tzinfo is None:
+    def __init__(
+        self,
+        *,
+        action: Action | str,
+        interaction: Interaction | str,
+        outcome: Outcome | int,
+        recorded: datetime | None = None,
+        http_status: int | None = None,
+        agent_sub: str | None = None,
+        agent_role: str | None = None,
+        client_id: str | None = None,
+        source_address: str | None = None,
+        request_id: str | None = None,
+        resource_type: str | None = None,
+        resource_id: str | None = None,
+        version_id: str | None = None,
+        patient: str | None = None,
+        operation: str | None = None,
+        query: str | None = None,
+        outcome_description: str | None = None,
+    ) -> None:
+        # Written by hand: a frozen dataclass's generated __init__ sets each of the 17 fields
+        # through a call to object.__setattr__, which was most of the cost of a record (one per
+        # request). Filling the instance dict at once gives the same object; assignment after
+        # construction still raises FrozenInstanceError.
+        if recorded is None:
+            recorded = utc_now()
+        elif recorded.tzinfo is None:
             raise ValueError("AuditRecord.recorded must be timezone-aware")
+        elif recorded.tzinfo is not UTC:
+            recorded = recorded.astimezone(UTC)
         # Coerce plain strings/ints from callers into the enums, so equality and JSON are stable
         # (only when needed: an enum's constructor is a slow Python call, and the service already
-        # passes enums, once per request).
-        if type(self.action) is not Action:
-            object.__setattr__(self, "action", Action(self.action))
-        if type(self.interaction) is not Interaction:
-            object.__setattr__(self, "interaction", Interaction(self.interaction))
-        if type(self.outcome) is not Outcome:
-            object.__setattr__(self, "outcome", Outcome(self.outcome))
-        if self.recorded.tzinfo is not UTC:
-            object.__setattr__(self, "recorded", self.recorded.astimezone(UTC))
-        if self.patient is not None:
-            object.__setattr__(self, "patient", normalize_reference(self.patient, "Patient"))
+        # passes enums).
+        self.__dict__.update(
+            {
+                "action": action if type(action) is Action else Action(action),
+                "interaction": interaction if type(interaction) is Interaction else Interaction(interaction),
+                "outcome": outcome if type(outcome) is Outcome else Outcome(outcome),
+                "recorded": recorded,
+                "http_status": http_status,
+                "agent_sub": agent_sub,
+                "agent_role": agent_role,
+                "client_id": client_id,
+                "source_address": source_address,
+                "request_id": request_id,
+                "resource_type": resource_type,
+                "resource_id": resource_id,
+                "version_id": version_id,
+                "patient": None if patient is None else normalize_reference(patient, "Patient"),
+                "operation": operation,
+                "query": query,
+                "outcome_description": outcome_description,
+            }
+        )
 
     @classmethod
     def from_http(cls, interaction: Interaction | str, http_status: int, **details: Any) -> AuditRecord:
         """Derive action and outcome the usual way; the service calls this once per request."""
-        interaction = Interaction(interaction)
+        if type(interaction) is not Interaction:
+            interaction = Interaction(interaction)
         return cls(
-            action=action_for(interaction),
+            action=_ACTION_OF[interaction],
             interaction=interaction,
             outcome=outcome_for_status(http_status),
             http_status=http_status,
@@ -169,9 +211,9 @@ class AuditRecord:
 
     def to_json_bytes(self) -> bytes:
         # orjson writes the enums as their values (they subclass str and int); the instant is
-        # spelled by format_instant, always to the microsecond.
-        values = ((name, getattr(self, name)) for name in _FIELD_NAMES)
-        body: dict[str, Any] = {name: value for name, value in values if value is not None}
+        # spelled by format_instant, always to the microsecond. The instance dict holds exactly
+        # the fields (see __init__), and reading it is cheaper than a getattr per field.
+        body: dict[str, Any] = {name: value for name, value in self.__dict__.items() if value is not None}
         body["recorded"] = format_instant(self.recorded)
         body["format"] = BODY_FORMAT
         return orjson.dumps(body, option=orjson.OPT_SORT_KEYS)  # compact UTF-8, stable key order
@@ -187,9 +229,6 @@ class AuditRecord:
             raise ValueError(f"unknown audit record fields: {sorted(unknown)}")
         body["recorded"] = datetime.fromisoformat(body["recorded"])
         return cls(**body)
-
-
-_FIELD_NAMES = tuple(f.name for f in fields(AuditRecord))
 
 
 @lru_cache(maxsize=256)

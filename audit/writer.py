@@ -23,12 +23,11 @@ import re
 import threading
 import time
 import weakref
-from collections import deque
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from operator import itemgetter
+from typing import Any, NamedTuple
 
 import orjson
 from sqlalchemy import (
@@ -62,8 +61,10 @@ from audit.record import AuditRecord, format_instant
 from audit.schema import MAX_LANES, AuditTables
 
 
-@dataclass(frozen=True, slots=True)
-class Appended:
+class Appended(NamedTuple):
+    """Where the record went and its MAC. A named tuple: cheaper to build than a frozen
+    dataclass, which sets each field through a call."""
+
     seq: int
     lane: int
     position: int
@@ -104,10 +105,11 @@ def append(
     if companion is not None and conn.dialect.name != "postgresql":
         raise ValueError("companion statements need PostgreSQL (data-modifying CTEs)")
     lanes = _lane_memory(conn.engine, tables)
+    info = conn.info
     if conn.dialect.name != "postgresql":
-        return _append_elsewhere(conn, statements, record, keys, tables, lanes)
+        return _append_elsewhere(conn, info, statements, record, keys, tables, lanes)
 
-    known = _own_pending(conn, lanes) or lanes.checkout()
+    known = _own_pending(info, lanes) or lanes.checkout()
     if known is not None:
         place = Place(known.next_seq, known.lane, known.position + 1)
         row, head = _sealed_row(record, keys, place, known.last_mac)
@@ -117,13 +119,16 @@ def append(
         if companion is not None:
             stmt = _with_ctes(stmt, companion.ctes)
             params.update(companion.params)
-        with lanes.held(known.lane):
+        try:
             result = conn.execute(stmt, params).one()
+        except BaseException:
+            lanes.drop(known.lane)
+            raise
         companion = None  # executed, whether or not the head matched
         if result.appended:
-            known = _KnownLane(place.lane, place.position, row["mac"], int(result.next_seq))
-            _remember_at_commit(conn, lanes, known)
-            return Appended(seq=place.seq, lane=place.lane, position=place.position, mac=row["mac"])
+            known = _KnownLane(place.lane, place.position, row["mac"], int(result.next_seq), time.monotonic())
+            _remember_at_commit(info, lanes, known)
+            return Appended(place.seq, place.lane, place.position, row["mac"])
         lanes.lost(known.lane)  # another writer moved this head (or our last write rolled back)
     if companion is not None:
         conn.execute(_with_ctes(_SELECT_ONE, companion.ctes), dict(companion.params))
@@ -131,12 +136,14 @@ def append(
     row, head = _sealed_row(record, keys, place, prev_mac)
     # One round trip for both writes; the lane lock is held meanwhile, so fewer is better.
     next_seq = conn.execute(statements.insert_event_and_set_head, {**_prefixed(row), **head}).scalar_one()
-    _remember_at_commit(conn, lanes, _KnownLane(place.lane, place.position, row["mac"], int(next_seq)))
-    return Appended(seq=place.seq, lane=place.lane, position=place.position, mac=row["mac"])
+    known = _KnownLane(place.lane, place.position, row["mac"], int(next_seq), time.monotonic())
+    _remember_at_commit(info, lanes, known)
+    return Appended(place.seq, place.lane, place.position, row["mac"])
 
 
 def _append_elsewhere(
     conn: Connection,
+    info: dict[Any, Any],
     statements: _Statements,
     record: AuditRecord,
     keys: AuditKeys,
@@ -146,27 +153,31 @@ def _append_elsewhere(
     """SQLite and others (no data-modifying CTEs): two statements when the head is as remembered
     (move it, insert the row), else three (claim, insert, set the head's MACs). Writers are
     serialised by the database there, so the next sequence number is simply the last one + 1."""
-    known = _own_pending(conn, lanes) or lanes.checkout()
+    known = _own_pending(info, lanes) or lanes.checkout()
     if known is not None:
         place = Place(known.next_seq, known.lane, known.position + 1)
         row, head = _sealed_row(record, keys, place, known.last_mac)
         move_head, insert_event = _precompiled(conn, statements)
-        with lanes.held(known.lane):
+        try:
             moved = move_head.execute(
                 conn, {**head, "b_prev_position": known.position, "b_prev_mac": known.last_mac}
             )
+        except BaseException:
+            lanes.drop(known.lane)
+            raise
         if moved == 1:
             insert_event.execute(conn, row)
-            known = _KnownLane(place.lane, place.position, row["mac"], place.seq + 1)
-            _remember_at_commit(conn, lanes, known)
-            return Appended(seq=place.seq, lane=place.lane, position=place.position, mac=row["mac"])
+            known = _KnownLane(place.lane, place.position, row["mac"], place.seq + 1, time.monotonic())
+            _remember_at_commit(info, lanes, known)
+            return Appended(place.seq, place.lane, place.position, row["mac"])
         lanes.lost(known.lane)
     place, prev_mac = _claim_place(conn, statements, keys, tables)
     row, head = _sealed_row(record, keys, place, prev_mac)
     conn.execute(statements.insert_event, row)
     conn.execute(statements.set_head_mac, head)
-    _remember_at_commit(conn, lanes, _KnownLane(place.lane, place.position, row["mac"], place.seq + 1))
-    return Appended(seq=place.seq, lane=place.lane, position=place.position, mac=row["mac"])
+    known = _KnownLane(place.lane, place.position, row["mac"], place.seq + 1, time.monotonic())
+    _remember_at_commit(info, lanes, known)
+    return Appended(place.seq, place.lane, place.position, row["mac"])
 
 
 _SELECT_ONE = select(literal_column("1"))
@@ -184,8 +195,11 @@ class _Precompiled:
 
     statement: Any
     sql: str | None = None  # None: the dialect's paramstyle is named; use `statement` as is
-    names: tuple[str, ...] = ()
-    processors: tuple[Any, ...] = ()
+    # the parameters in the statement's positional order, taken from a mapping in one C call
+    values_of: Callable[[Mapping[str, Any]], tuple[Any, ...]] = tuple
+    # (position, processor) for the parameters whose type has a bind processor; most have none,
+    # and a Python step per parameter (17 for the event row) cost more than SQLite's insert
+    processed: tuple[tuple[int, Callable[[Any], Any]], ...] = ()
 
     @classmethod
     def of(cls, statement: Any, dialect: Dialect) -> _Precompiled:
@@ -195,16 +209,21 @@ class _Precompiled:
         names = tuple(compiled.positiontup)
         # the dialect's own processors (e.g. SQLite's datetime text format), as execute() applies
         types = (compiled.binds[n].type.dialect_impl(dialect) for n in names)
-        processors = tuple(t.bind_processor(dialect) for t in types)
-        return cls(statement, compiled.string, names, processors)
+        processors = (t.bind_processor(dialect) for t in types)
+        processed = tuple((i, p) for i, p in enumerate(processors) if p is not None)
+        getter = itemgetter(*names)
+        values_of = getter if len(names) > 1 else lambda params: (getter(params),)
+        return cls(statement, compiled.string, values_of, processed)
 
     def execute(self, conn: Connection, params: Mapping[str, Any]) -> int:
         """Run in `conn`'s transaction; the number of rows affected."""
         if self.sql is None:
             return conn.execute(self.statement, dict(params)).rowcount
-        values = tuple(
-            params[n] if p is None else p(params[n]) for n, p in zip(self.names, self.processors, strict=True)
-        )
+        values = self.values_of(params)
+        if self.processed:
+            values = list(values)  # type: ignore[assignment]
+            for i, process in self.processed:
+                values[i] = process(values[i])  # type: ignore[index]
         cursor = conn.connection.cursor()
         try:
             cursor.execute(self.sql, values)
@@ -285,13 +304,12 @@ def _event_json(row: dict[str, Any]) -> str:
 _SEQ_MAX_AGE_SECONDS = 1.0
 
 
-@dataclass(frozen=True, slots=True)
-class _KnownLane:
+class _KnownLane(NamedTuple):
     lane: int
     position: int  # the head this process left: last position and MAC
     last_mac: bytes
     next_seq: int  # PostgreSQL: fetched ahead in the same statement; elsewhere: last seq + 1
-    fetched_at: float = 0.0
+    fetched_at: float  # when next_seq was fetched (the append's statement), time.monotonic()
 
     def fresh(self, now: float) -> bool:
         return now - self.fetched_at < _SEQ_MAX_AGE_SECONDS
@@ -301,7 +319,8 @@ class _LaneMemory:
     """What one process knows about the lanes it wrote last, for one database. Thread-safe."""
 
     def __init__(self) -> None:
-        self._idle: deque[_KnownLane] = deque()
+        # by lane, least recently checked in first (a dict: moving one lane to the end is cheap)
+        self._idle: dict[int, _KnownLane] = {}
         self._busy: set[int] = set()  # checked out by a thread of this process
         self._avoid: set[int] = set()
         self._lock = threading.Lock()
@@ -310,7 +329,8 @@ class _LaneMemory:
         now = time.monotonic()
         with self._lock:
             while self._idle:
-                known = self._idle.popleft()  # least recently used: concurrent writers spread out
+                # least recently used: concurrent writers spread out
+                known = self._idle.pop(next(iter(self._idle)))
                 if known.fresh(now):
                     self._busy.add(known.lane)
                     return known
@@ -320,29 +340,23 @@ class _LaneMemory:
         with self._lock:
             self._busy.add(lane)
 
+    def drop(self, lane: int) -> None:
+        """A checked-out lane's write raised: the lane is no longer this thread's."""
+        with self._lock:
+            self._busy.discard(lane)
+
     def release(self, lane: int) -> None:
         """The transaction that wrote `lane` rolled back: the head is not what we wrote."""
         with self._lock:
             self._busy.discard(lane)
-            self._idle = deque(k for k in self._idle if k.lane != lane)
+            self._idle.pop(lane, None)
 
     def checkin(self, known: _KnownLane) -> None:
-        stamped = _KnownLane(known.lane, known.position, known.last_mac, known.next_seq, time.monotonic())
         with self._lock:
-            self._idle = deque(k for k in self._idle if k.lane != known.lane)
-            self._idle.append(stamped)
+            self._idle.pop(known.lane, None)
+            self._idle[known.lane] = known
             self._busy.discard(known.lane)
             self._avoid.discard(known.lane)
-
-    @contextmanager
-    def held(self, lane: int) -> Iterator[None]:
-        """Around a checked-out lane's write: if it raises, the lane is no longer this thread's."""
-        try:
-            yield
-        except BaseException:
-            with self._lock:
-                self._busy.discard(lane)
-            raise
 
     def lost(self, lane: int) -> None:
         """Another process writes this lane: prefer others when claiming, so processes settle on
@@ -358,25 +372,35 @@ class _LaneMemory:
         (idle or about to be written by another thread). Claiming one of ours makes that
         thread's fast path wait on our lock and then fail."""
         with self._lock:
-            return sorted(self._avoid | self._busy | {k.lane for k in self._idle})
+            return sorted(self._avoid | self._busy | self._idle.keys())
 
 
-_MEMORY: weakref.WeakKeyDictionary[Engine, dict[int, _LaneMemory]] = weakref.WeakKeyDictionary()
+# id(engine) -> id(tables) -> (tables, memory). Keyed by id, not a WeakKeyDictionary, because
+# this is looked up on every append and a weak-keyed lookup builds a weak reference each time;
+# an engine's entry is dropped when the engine is collected (weakref.finalize), before its id
+# can be reused.
+_MEMORY: dict[int, dict[int, tuple[AuditTables, _LaneMemory]]] = {}
 _MEMORY_LOCK = threading.Lock()
 
 
 def _lane_memory(engine: Engine, tables: AuditTables) -> _LaneMemory:
     # Per engine (database) and table set: a remembered head is only meaningful for its own chain.
+    per_engine = _MEMORY.get(id(engine))
+    if per_engine is not None:
+        found = per_engine.get(id(tables))
+        if found is not None and found[0] is tables:
+            return found[1]
     with _MEMORY_LOCK:
-        per_engine = _MEMORY.get(engine)
+        per_engine = _MEMORY.get(id(engine))
         if per_engine is None:
-            per_engine = _MEMORY[engine] = {}
+            per_engine = _MEMORY[id(engine)] = {}
             event.listen(engine, "commit", _on_commit)
             event.listen(engine, "rollback", _on_rollback)
-        memory = per_engine.get(id(tables))
-        if memory is None:  # not setdefault: that built (and dropped) a _LaneMemory per append
-            memory = per_engine[id(tables)] = _LaneMemory()
-        return memory
+            weakref.finalize(engine, _MEMORY.pop, id(engine), None)
+        found = per_engine.get(id(tables))
+        if found is None or found[0] is not tables:
+            found = per_engine[id(tables)] = (tables, _LaneMemory())
+        return found[1]
 
 
 # A head is remembered only once its transaction commits: until then no other transaction sees
@@ -384,14 +408,15 @@ def _lane_memory(engine: Engine, tables: AuditTables) -> _LaneMemory:
 _PENDING = "audit_lanes_pending"
 
 
-def _remember_at_commit(conn: Connection, lanes: _LaneMemory, known: _KnownLane) -> None:
+def _remember_at_commit(info: dict[Any, Any], lanes: _LaneMemory, known: _KnownLane) -> None:
+    """`info`: the connection's `info` (fetched once per append: a chain of property lookups)."""
     lanes.hold(known.lane)
-    conn.info.setdefault(_PENDING, []).append((lanes, known))
+    info.setdefault(_PENDING, []).append((lanes, known))
 
 
-def _own_pending(conn: Connection, lanes: _LaneMemory) -> _KnownLane | None:
+def _own_pending(info: dict[Any, Any], lanes: _LaneMemory) -> _KnownLane | None:
     """A lane this transaction already wrote: it holds its lock, so the head is as it left it."""
-    pending = conn.info.get(_PENDING)
+    pending = info.get(_PENDING)
     if pending:
         for i, (memory, known) in enumerate(pending):
             if memory is lanes:

@@ -1,8 +1,10 @@
-from datetime import UTC, datetime
+from dataclasses import FrozenInstanceError, replace
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
 from audit import Action, AuditRecord, Interaction, Outcome, action_for, outcome_for_status
+from audit.record import normalize_reference
 
 
 @pytest.mark.parametrize(
@@ -93,3 +95,23 @@ def test_unknown_body_fields_are_rejected() -> None:
 def test_patient_references_normalise_to_one_form(given: str, expected: str) -> None:
     record = AuditRecord.from_http("read", 200, patient=given)
     assert record.patient == expected
+
+
+@pytest.mark.parametrize(
+    "given", ["Patient/", "/123", "a//b", " Patient/7 ", "x/Patient/7", "Patient/1/_history/2"]
+)
+def test_unusual_references_normalise_as_the_general_rule_says(given: str) -> None:
+    parts = [p for p in given.strip().split("/_history/")[0].split("/") if p]
+    assert normalize_reference(given, "Patient") == "/".join(parts[-2:])
+
+
+def test_record_is_immutable_and_replace_still_validates() -> None:
+    record = AuditRecord.from_http("read", 200, patient="p1")
+    with pytest.raises(FrozenInstanceError):
+        record.patient = "Patient/p2"  # type: ignore[misc]
+    other = replace(
+        record, patient="p2", recorded=datetime(2024, 1, 1, 2, tzinfo=timezone(timedelta(hours=2)))
+    )
+    assert other.patient == "Patient/p2"
+    assert other.recorded == datetime(2024, 1, 1, tzinfo=UTC) and other.recorded.tzinfo is UTC
+    assert other.action is Action.READ and hash(replace(other)) == hash(other)

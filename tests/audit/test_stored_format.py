@@ -6,7 +6,9 @@ import hashlib
 import hmac
 from datetime import UTC, datetime, timedelta, timezone
 
-from audit.chain import Place, SearchColumns, head_mac, row_mac
+import pytest
+
+from audit.chain import Place, SearchColumns, _field, head_mac, row_mac
 from audit.record import AuditRecord
 
 KEY = bytes(range(32))
@@ -116,3 +118,36 @@ def test_plain_values_are_coerced_to_the_enums() -> None:
         b'"recorded":"2026-11-28T04:31:24.123456+00:00"}'
     )
     assert AuditRecord.from_json_bytes(record.to_json_bytes()) == record
+
+
+def _reference_row_mac(
+    prev: bytes, place: Place, c: SearchColumns, version: int, nonce: bytes, ct: bytes
+) -> bytes:
+    """The documented encoding, field by field through chain._field (no shortcuts)."""
+    values = (prev, place.seq, place.lane, place.position, c.recorded_at.isoformat(timespec="microseconds"))
+    rest = (c.action, c.interaction, c.outcome, c.http_status, c.resource_type, c.agent_role)
+    more = (c.agent_index, c.patient_index, c.entity_index, version, nonce, ct)
+    return hmac.new(
+        KEY, b"cbc-audit-row/v1" + b"".join(_field(v) for v in (*values, *rest, *more)), "sha256"
+    ).digest()
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {},
+        {"http_status": None, "resource_type": None, "agent_role": None, "agent_index": None},
+        {"resource_type": "", "agent_role": "", "patient_index": "", "entity_index": ""},
+        {"agent_role": "klinikerin-ä", "resource_type": "Observation", "outcome": 12, "http_status": 500},
+        {"action": "R", "interaction": "search-type", "outcome": 4, "http_status": 403},
+    ],
+)
+def test_row_mac_matches_the_plain_encoding_whatever_the_values(changes: dict[str, object]) -> None:
+    columns = COLUMNS._replace(**changes)
+    for place, version in (
+        (PLACE, 3),
+        (Place(123456789, 63, 98765), 1),
+        (PLACE, 3),
+    ):  # again: cached spellings
+        expected = _reference_row_mac(bytes(32), place, columns, version, NONCE, CIPHERTEXT)
+        assert row_mac(KEY, bytes(32), place, columns, version, NONCE, CIPHERTEXT) == expected
