@@ -14,7 +14,7 @@ def test_equals_the_standard_library(key_len: int, msg_len: int) -> None:
     assert hmac_sha256(key, message) == hmac.digest(key, message, "sha256")
 
 
-def test_cached_key_states_are_not_consumed_by_use() -> None:
+def test_cached_keyed_objects_are_not_consumed_by_use() -> None:
     k1, k2 = b"\x01" * 32, b"\x02" * 32
     first = [hmac_sha256(k1, b"a"), hmac_sha256(k2, b"a")]
     # Interleaved and repeated: a state updated in place would change every later answer.
@@ -26,4 +26,4 @@ def test_key_table_stays_bounded() -> None:
     for i in range(mac._MAX_KEYS * 3):
         key = i.to_bytes(32, "big")
         assert hmac_sha256(key, b"m") == hmac.digest(key, b"m", "sha256")
-    assert len(mac._STATES) <= mac._MAX_KEYS
+    assert len(mac._KEYED) <= mac._MAX_KEYS
