@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Literal
 
 from rapidfuzz import fuzz, process
@@ -123,8 +123,11 @@ def _exact(candidates: list[str]) -> frozenset[str] | None:
     return None
 
 
+@lru_cache(maxsize=8192)
 def match_name(text: str) -> NameMatch | None:
-    """Best catalog match for a printed test name, or None if nothing is close enough."""
+    """Best catalog match for a printed test name, or None if nothing is close enough. Cached:
+    the combined reader extracts the same rows several times (each engine, joined rows, a full
+    read), and the answer (a frozen NameMatch) depends on the text alone."""
     norm = normalize_name(text)
     if not norm or not any(c.isalpha() for c in norm):
         return None
@@ -280,16 +283,22 @@ def near_keys(text: str) -> list[str]:
     variants = {_glyphs(v) for v in (norm, _broken_h_repair(norm), _ocr_repair(norm)) if v}
     variants |= {v.replace(" ", "") for v in variants}
     out: set[str] = set()
-    for a in all_analytes():
-        for alias in (*a.names, *a.abbrev):
-            spelt = _glyphs(normalize_name(alias))
-            if len(spelt) < 3:
-                continue
-            if len(spelt) <= FUZZY_MIN_LEN:
-                near = any(len(v) >= 3 and Levenshtein.distance(v, spelt) <= 1 for v in variants)
-            else:
-                near = any(fuzz.ratio(v, spelt) >= NEAR_RATIO for v in variants)
-            if near:
-                out.add(a.key)
-                break
+    for key, spelt in _spelt_aliases():
+        if key in out:
+            continue
+        if len(spelt) <= FUZZY_MIN_LEN:
+            near = any(len(v) >= 3 and Levenshtein.distance(v, spelt, score_cutoff=1) <= 1 for v in variants)
+        else:
+            near = any(fuzz.ratio(v, spelt, score_cutoff=NEAR_RATIO) for v in variants)
+        if near:
+            out.add(key)
     return sorted(out)
+
+
+@cache
+def _spelt_aliases() -> tuple[tuple[str, str], ...]:
+    """(key, glyph-class spelling) of every catalog name and abbreviation of 3+ letters."""
+    pairs = {
+        (a.key, _glyphs(normalize_name(alias))) for a in all_analytes() for alias in (*a.names, *a.abbrev)
+    }
+    return tuple(sorted(p for p in pairs if len(p[1]) >= 3))
