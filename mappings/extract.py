@@ -22,7 +22,7 @@ from mappings.readings import AnalyteReading, Extraction, HeaderContext, Reading
 from mappings.rowparse import RawItem, parse_line, parse_unnamed
 from mappings.rows import TextRow, Word
 from mappings.units import closest_unit, count_reading, to_canonical
-from mappings.values import RefRange, choose_range
+from mappings.values import RefRange, choose_range, flag_contradicts
 
 __all__ = [
     "AnalyteReading",
@@ -434,9 +434,7 @@ def _make_reading(
     ):
         status = "uncertain"
         notes.append(DECIMAL_SUSPECT)
-    if (ref is not None and flag in ("H", "HH") and ref.low is not None and value < ref.low) or (
-        ref is not None and flag in ("L", "LL") and ref.high is not None and value > ref.high
-    ):
+    if ref is not None and flag_contradicts(flag, value, ref.low, ref.high):
         status = "uncertain"
         notes.append("printed flag contradicts the value and reference range")
     return AnalyteReading(

@@ -216,6 +216,16 @@ def parse_flag(text: str) -> str | None:
     return _FLAG_WORDS.get(t)
 
 
+def flag_contradicts(flag: str | None, value: float, low: float | None, high: float | None) -> bool:
+    """A low flag on a value above its range, or a high flag below it: the value or the flag
+    was misread ("6,5 (L)" for 0,5 with range 1.0-6.0; "7.1L" for 7.11, its 1 read as an L)."""
+    if flag in ("L", "LL") and high is not None:
+        return value > high
+    if flag in ("H", "HH") and low is not None:
+        return value < low
+    return False
+
+
 def combine_flags(a: str | None, b: str | None) -> str | None:
     """Keep the more specific flag: direction beats 'A', critical beats plain."""
     if a is None or b is None:

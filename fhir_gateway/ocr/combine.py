@@ -23,6 +23,7 @@ from fhir_gateway.ocr.engines import RapidOcrEngine
 from mappings.extract import LOW_CONFIDENCE
 from mappings.readings import AnalyteReading, Extraction, ReadingWarning
 from mappings.rows import TextRow, Word
+from mappings.values import flag_contradicts
 
 _DIGIT = re.compile(r"\d")
 # RapidOCR's recogniser expects a text line about 48 px high; margins keep glyph edges.
@@ -272,10 +273,10 @@ def merge(
     warnings: list[ReadingWarning] = []
     for key in disputed:
         a, b = a_by[key], b_by[key]
-        if flag_contradicts(a) != flag_contradicts(b):
+        if _flag_contradicts(a) != _flag_contradicts(b):
             # "E0S%  6,5 (L)  1.0-6.0" beside "0,5 (L)": a value on the wrong side of its range
             # for its own printed flag is the misread one
-            choice, other = (b, a) if flag_contradicts(a) else (a, b)
+            choice, other = (b, a) if _flag_contradicts(a) else (a, b)
             stats["resolved"] += 1
             merged[key] = dataclasses.replace(
                 choice,
@@ -344,15 +345,8 @@ def _agreed(a: AnalyteReading, b: AnalyteReading) -> AnalyteReading:
     return dataclasses.replace(a, confidence=conf)
 
 
-def flag_contradicts(a: AnalyteReading) -> bool:
-    """A low flag on a value above its range, or a high flag below it: the value or the flag
-    was misread ("6,5 (L)" for 0,5 with range 1.0-6.0; "7.1L" for 7.11, its 1 read as an L)."""
-    low, high = a.ref_low, a.ref_high
-    if a.flag in ("L", "LL") and high is not None:
-        return a.value > high
-    if a.flag in ("H", "HH") and low is not None:
-        return a.value < low
-    return False
+def _flag_contradicts(a: AnalyteReading) -> bool:
+    return flag_contradicts(a.flag, a.value, a.ref_low, a.ref_high)
 
 
 def arrow_glued(long: AnalyteReading, short: AnalyteReading) -> bool:
