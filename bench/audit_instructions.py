@@ -5,7 +5,7 @@ this process executes per create, audited and not, counted by callgrind (valgrin
     .venv/bin/python bench/audit_instructions.py [--creates 150] [--resource Patient|Observation] [--no-pg]
 
 Timings on this machine drift by tens of percent within minutes, so a change that saves a tenth
-of the audit's cost cannot be seen in bench/audit_service_overhead.py. An instruction count does
+of the audit's cost cannot be seen in bench/audit_throughput.py. An instruction count does
 not drift: two runs of the same code agree to within a fraction of a percent. It counts only
 this process (the gateway's Python, SQLAlchemy, the drivers, SQLite's library code), not the
 PostgreSQL server's work, the kernel's (SQLite's writes and fsync) or cache misses, and crypto
@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # runnable as a plain script from anywhere
     sys.path.insert(0, str(ROOT))
 
-from bench.audit_service_overhead import BODIES  # noqa: E402
+from bench.audit_throughput import BODIES  # noqa: E402
 
 WARM_UP = 100
 PHASES = ("off", "on")

@@ -1,4 +1,4 @@
-"""`fhir-gateway` with the audit append replaced by a no-op, for bench/audit_service_overhead.py
+"""`fhir-gateway` with the audit append replaced by a no-op, for bench/audit_throughput.py
 only. Auditing cannot be switched off in the product; this module is never imported by it.
 
     python -m bench.unaudited_server serve --port 8001
