@@ -36,6 +36,8 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -46,8 +48,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.analyze_latency import QUIET, cpu_seconds
 from bench.lean_http import LeanConnection
-from tests.conftest import make_token
+from tests.conftest import TEST_SECRET, make_token
 from tests.fhir_gateway.conftest import live_gateway
+from tests.live_server import LiveServer
 
 PATIENT = {"resourceType": "Patient", "gender": "female", "birthDate": "1990-01-01"}
 # The gateway's everyday clinical write: one CBC value of a patient, as an EHR interface posts it.
@@ -89,31 +92,49 @@ UNAUDITED = "bench.unaudited_server"
 
 
 # (server processes, concurrent clients): one writer; many through one process; many through two
-# processes writing the same database at once, as replicas behind a load balancer would.
+# processes writing the same database at once, as replicas behind a balancer would.
 SETUPS = ((1, 1), (1, 8), (2, 8))
 
 
-def server_cpu_seconds(pid: int) -> float:
-    """CPU so far of a server process and its direct children (uvicorn's worker processes)."""
-    total = cpu_seconds(pid)
-    for stat in Path("/proc").glob("[0-9]*/stat"):
+@dataclass(frozen=True)
+class Cluster:
+    """Server processes sharing one database (and keyring), as replicas behind a balancer."""
+
+    base_urls: tuple[str, ...]
+    pids: tuple[int, ...]
+    token: str
+
+
+@contextmanager
+def cluster(
+    backend: str, data_dir: Path, pg_url: str, processes: int, module: str = "fhir_gateway.cli"
+) -> Iterator[Cluster]:
+    """The first server creates the database; the others join it with the same keyring file.
+    Separate processes on separate ports, so the benchmark, not the kernel's accept order,
+    decides which process serves which client."""
+    with live_gateway(backend, data_dir, pg_url, extra_env=QUIET, module=module) as (first, settings):
+        keyring = str(data_dir / "keyring.json")
+        env = {**QUIET, "GATEWAY_JWT_SECRET": TEST_SECRET, "GATEWAY_KEYRING_FILE": keyring}
+        others = [
+            LiveServer.start(data_dir / f"replica{i}", settings.resolved_database_url, env, module=module)
+            for i in range(1, processes)
+        ]
         try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:  # exited meanwhile
-            continue
-        if int(fields[1]) == pid:
-            total += cpu_seconds(int(stat.parent.name))
-    return total
+            servers = [first, *others]
+            token = make_token(settings, "system")
+            yield Cluster(tuple(s.base_url for s in servers), tuple(s.proc.pid for s in servers), token)
+        finally:
+            for server in others:
+                server.stop()
 
 
-async def drive(
-    base_url: str, token: str, pid: int, n: int, clients: int, resource: str = "Patient"
-) -> tuple[float, float]:
+async def drive(servers: Cluster, n: int, clients: int, resource: str = "Patient") -> tuple[float, float]:
     """(requests/s, server CPU ms per request) for n creates of `resource` from `clients`
-    concurrent clients, each on its own keep-alive connection with a pre-encoded request
-    (bench/lean_http.py)."""
-    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/fhir+json"}
-    connections = [await LeanConnection.open(base_url) for _ in range(clients)]
+    concurrent clients, each on its own keep-alive connection to one of the servers in turn,
+    with a pre-encoded request (bench/lean_http.py)."""
+    headers = {"Authorization": f"Bearer {servers.token}", "Content-Type": "application/fhir+json"}
+    urls = servers.base_urls
+    connections = [await LeanConnection.open(urls[i % len(urls)]) for i in range(clients)]
     request = connections[0].request_bytes(
         "POST", f"/fhir/{resource}", headers, orjson.dumps(BODIES[resource])
     )
@@ -124,9 +145,12 @@ async def drive(
             status, body = await conn.send(request)
             assert status == 201, body[:300]
 
-    t0, cpu0 = time.perf_counter(), server_cpu_seconds(pid)
+    def cpu() -> float:
+        return sum(cpu_seconds(pid) for pid in servers.pids)
+
+    t0, cpu0 = time.perf_counter(), cpu()
     await asyncio.gather(*(worker(c) for c in connections))
-    result = n / (time.perf_counter() - t0), (server_cpu_seconds(pid) - cpu0) / n * 1000
+    result = n / (time.perf_counter() - t0), (cpu() - cpu0) / n * 1000
     for conn in connections:
         await conn.close()
     return result
@@ -157,21 +181,21 @@ def measure(
     results = {c: Pairs() for c in clients}
     with (
         tempfile.TemporaryDirectory() as tmp,
-        live_gateway(backend, Path(tmp) / "off", pg_url, processes, extra_env=QUIET, module=UNAUDITED) as off,
-        live_gateway(backend, Path(tmp) / "on", pg_url, processes, extra_env=QUIET) as on,
+        cluster(backend, Path(tmp) / "off", pg_url, processes, module=UNAUDITED) as off,
+        cluster(backend, Path(tmp) / "on", pg_url, processes) as on,
     ):
-        servers = [(s.base_url, make_token(settings, "system"), s.proc.pid) for s, settings in (off, on)]
+        servers = (off, on)
         for server in servers:
-            asyncio.run(drive(*server, WARM_UP, 1, resource))
+            asyncio.run(drive(server, WARM_UP, 1, resource))
         for r in range(rounds):
             for c in clients:
                 order = (0, 1) if r % 2 == 0 else (1, 0)  # neither always goes first
-                figures = {i: asyncio.run(drive(*servers[i], n, c, resource)) for i in order}
+                figures = {i: asyncio.run(drive(servers[i], n, c, resource)) for i in order}
                 results[c].rate.append((figures[0][0], figures[1][0]))
                 results[c].cpu.append((figures[0][1], figures[1][1]))
         expected = WARM_UP + n * len(clients) * rounds
-        for base_url, token, _pid in servers:
-            stored = asyncio.run(stored_total(base_url, token, resource))
+        for server in servers:
+            stored = asyncio.run(stored_total(server.base_urls[0], server.token, resource))
             assert stored == expected, f"{stored} of {expected} creates were stored"  # "off" writes data too
     return results
 
