@@ -39,56 +39,20 @@ PHASES = ("off", "on")
 
 def child(backend_url: str, creates: int, resource: str, flags: Path) -> None:
     """Runs under valgrind: warm up, then one measured block per phase, each between two flags."""
-    from audit import Interaction
-    from fhir_gateway.auditing import AuditScope
-    from fhir_gateway.config import Settings
-    from fhir_gateway.operations import create
-    from fhir_gateway.operations.context import RequestContext
-    from fhir_gateway.runtime import Runtime
-    from fhir_gateway.security.scopes import parse_scopes
-    from fhir_gateway.security.tokens import Principal
+    from bench.inprocess_creates import InProcessCreates
 
-    data_dir = Path(tempfile.mkdtemp())
-    rt = Runtime.start(Settings(data_dir=data_dir, database_url=backend_url, jwt_secret="b" * 40))
-    principal = Principal(
-        sub="bench",
-        role="system",
-        scopes=parse_scopes("system/*.cruds"),
-        client_id="bench",
-        patient=None,
-        token_id=None,
-    )
-    ctx = RequestContext(
-        principal=principal, base_url="http://bench/fhir", request_id="r", source_address="127.0.0.1"
-    )
-
-    def one(audited: bool) -> None:
-        scope = (
-            AuditScope(
-                Interaction.CREATE, resource, principal=principal, request_id="r", source_address="127.0.0.1"
-            )
-            if audited
-            else None
-        )
-        if scope is not None:
-            scope.status = 201
-        with rt.unit_of_work(audit=scope) as session:
-            stored = create.create(rt.store(session), ctx, resource, dict(BODIES[resource]))
-            if scope is not None:
-                scope.describe(stored)
-
+    creator = InProcessCreates(backend_url, resource)
     for audited in (False, True) * 2:
         for _ in range(WARM_UP // 2):
-            one(audited)
+            creator.one(audited)
     for phase in (*PHASES, "end"):
         (flags / f"ready_{phase}").touch()
         while not (flags / f"go_{phase}").exists():
             time.sleep(0.05)
         if phase != "end":
             for _ in range(creates):
-                one(phase == "on")
-    rt.close()
-    shutil.rmtree(data_dir, ignore_errors=True)
+                creator.one(phase == "on")
+    creator.close()
 
 
 def count(backend_url: str, creates: int, resource: str) -> dict[str, float]:
