@@ -21,8 +21,10 @@ import numpy as np
 from fhir_gateway.ocr.checks import printed_digits
 from fhir_gateway.ocr.engines import RapidOcrEngine
 from mappings.extract import LOW_CONFIDENCE
+from mappings.matching import match_name
 from mappings.readings import AnalyteReading, Extraction, ReadingWarning
 from mappings.rows import TextRow, Word
+from mappings.units import parse_unit
 from mappings.values import flag_contradicts
 
 _DIGIT = re.compile(r"\d")
@@ -164,8 +166,6 @@ def _cells_to_check(row: TextRow, cells: list[tuple[Word, ...]]) -> list[int]:
 def _later_name_cells(texts: Sequence[str]) -> list[int]:
     """Cells after the first analyte's value that name another analyte: the right-hand column of
     a two-column report ("R.B.C.  4.90  mill/cumm  EOS%  2.1  %")."""
-    from mappings.matching import match_name
-
     first_value = next((i for i, t in enumerate(texts) if i and _DIGIT.search(t)), None)
     if first_value is None:
         return []
@@ -179,8 +179,6 @@ def _later_name_cells(texts: Sequence[str]) -> list[int]:
 def _letters_for_a_number(text: str) -> bool:
     """A short cell of letters where a value belongs ("Zieh" for 2.1, "Ll" for 1.1: the segment
     has no number, so even a flag word there may be one), not a unit."""
-    from mappings.units import parse_unit
-
     t = text.strip()
     return 0 < len(t) <= 5 and " " not in t and parse_unit(t) is None
 
@@ -193,8 +191,6 @@ def _may_change_value(nxt: Sequence[Word]) -> bool:
     """Whether the cell after the value can change the reported value (its unit, or a flag arrow
     read as a digit) and so needs RapidOCR's reading too. Not a reference range (the value cell
     then holds its own unit), nor a known unit Tesseract read confidently."""
-    from mappings.units import parse_unit
-
     text = " ".join(w.text for w in nxt)
     if _RANGEISH.search(text):
         return False
@@ -273,10 +269,11 @@ def merge(
     warnings: list[ReadingWarning] = []
     for key in disputed:
         a, b = a_by[key], b_by[key]
-        if _flag_contradicts(a) != _flag_contradicts(b):
+        a_contradicts = _flag_contradicts(a)
+        if a_contradicts != _flag_contradicts(b):
             # "E0S%  6,5 (L)  1.0-6.0" beside "0,5 (L)": a value on the wrong side of its range
             # for its own printed flag is the misread one
-            choice, other = (b, a) if _flag_contradicts(a) else (a, b)
+            choice, other = (b, a) if a_contradicts else (a, b)
             stats["resolved"] += 1
             merged[key] = dataclasses.replace(
                 choice,
@@ -426,8 +423,6 @@ def orphan_rows(rows: Sequence[TextRow], result: Extraction) -> set[int]:
 def _starts_with_a_name(text: str) -> bool:
     """ "Monocytes  ar  %  2.0-10.0": a result whose value came out as letters, unlike the split-off
     tail "fL  39.0-46.0" of another row."""
-    from mappings.matching import match_name
-
     words = text.split()
     return any(match_name(" ".join(words[:n])) is not None for n in range(1, min(4, len(words)) + 1))
 
