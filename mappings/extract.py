@@ -34,6 +34,7 @@ __all__ = [
 
 LOW_CONFIDENCE = 0.6  # below this an OCR value is reported as uncertain
 UNUSUAL_FOR_UNIT = "value is unusual for the printed unit; the unit or decimal point may be misread"
+NAME_APPROXIMATE = "test name matched approximately"  # its note starts so; the score follows
 DECIMAL_SUSPECT = (
     "far outside the printed range with no flag, while a tenfold shift fits it: decimal point misread?"
 )
@@ -141,7 +142,7 @@ def _named_as(
     if not vouching:
         return None
     reading.status = "ok" if reading.confidence >= LOW_CONFIDENCE else "uncertain"
-    reading.notes = [n for n in reading.notes if not n.startswith("test name matched approximately")]
+    reading.notes = [n for n in reading.notes if not n.startswith(NAME_APPROXIMATE)]
     reading.notes.append(
         f"test name not legible; read as {reading.display} because the CBC relations confirm the "
         "value: " + "; ".join(vouching)
@@ -156,7 +157,7 @@ def _only_name_in_doubt(r: AnalyteReading) -> bool:
 
 
 _NAME_OR_UNIT_DOUBTS = (
-    "test name matched approximately",
+    NAME_APPROXIMATE,
     "low OCR confidence",
     "a unit is printed but could not be read",
     "unit printed but not legible",
@@ -401,7 +402,7 @@ def _make_reading(
         notes.append("several sex-specific reference ranges printed and sex unknown; none chosen")
     confidence = _value_confidence(row, item.value_text) * _MATCH_FACTOR[item.match.method]
     if item.match.method == "fuzzy":
-        notes.append(f"test name matched approximately ({item.match.score:.0f}/100)")
+        notes.append(f"{NAME_APPROXIMATE} ({item.match.score:.0f}/100)")
     if item.number.ocr_fixed:
         letters = "letter read as digit" in item.number.notes
         # a colon for the point leaves the digits as read: less doubt than a letter for a digit
