@@ -126,9 +126,7 @@ def append(
             raise
         companion = None  # executed, whether or not the head matched
         if result.appended:
-            known = _KnownLane(place.lane, place.position, row["mac"], int(result.next_seq), time.monotonic())
-            _remember_at_commit(info, lanes, known)
-            return Appended(place.seq, place.lane, place.position, row["mac"])
+            return _remember_at_commit(info, lanes, place, row["mac"], int(result.next_seq))
         lanes.lost(known.lane)  # another writer moved this head (or our last write rolled back)
     if companion is not None:
         conn.execute(_with_ctes(_SELECT_ONE, companion.ctes), dict(companion.params))
@@ -136,9 +134,7 @@ def append(
     row, head = _sealed_row(record, keys, place, prev_mac)
     # One round trip for both writes; the lane lock is held meanwhile, so fewer is better.
     next_seq = conn.execute(statements.insert_event_and_set_head, {**_prefixed(row), **head}).scalar_one()
-    known = _KnownLane(place.lane, place.position, row["mac"], int(next_seq), time.monotonic())
-    _remember_at_commit(info, lanes, known)
-    return Appended(place.seq, place.lane, place.position, row["mac"])
+    return _remember_at_commit(info, lanes, place, row["mac"], int(next_seq))
 
 
 def _append_elsewhere(
@@ -167,17 +163,13 @@ def _append_elsewhere(
             raise
         if moved == 1:
             insert_event.execute(conn, row)
-            known = _KnownLane(place.lane, place.position, row["mac"], place.seq + 1, time.monotonic())
-            _remember_at_commit(info, lanes, known)
-            return Appended(place.seq, place.lane, place.position, row["mac"])
+            return _remember_at_commit(info, lanes, place, row["mac"], place.seq + 1)
         lanes.lost(known.lane)
     place, prev_mac = _claim_place(conn, statements, keys, tables)
     row, head = _sealed_row(record, keys, place, prev_mac)
     conn.execute(statements.insert_event, row)
     conn.execute(statements.set_head_mac, head)
-    known = _KnownLane(place.lane, place.position, row["mac"], place.seq + 1, time.monotonic())
-    _remember_at_commit(info, lanes, known)
-    return Appended(place.seq, place.lane, place.position, row["mac"])
+    return _remember_at_commit(info, lanes, place, row["mac"], place.seq + 1)
 
 
 _SELECT_ONE = select(literal_column("1"))
@@ -408,10 +400,16 @@ def _lane_memory(engine: Engine, tables: AuditTables) -> _LaneMemory:
 _PENDING = "audit_lanes_pending"
 
 
-def _remember_at_commit(info: dict[Any, Any], lanes: _LaneMemory, known: _KnownLane) -> None:
-    """`info`: the connection's `info` (fetched once per append: a chain of property lookups)."""
+def _remember_at_commit(
+    info: dict[Any, Any], lanes: _LaneMemory, place: Place, mac: bytes, next_seq: int
+) -> Appended:
+    """Note the head this append left, for the lane memory once the transaction commits, and
+    return where the record went. `info`: the connection's `info` (fetched once per append: a
+    chain of property lookups). `next_seq`: the lane's next append's sequence number."""
+    known = _KnownLane(place.lane, place.position, mac, next_seq, time.monotonic())
     lanes.hold(known.lane)
     info.setdefault(_PENDING, []).append((lanes, known))
+    return Appended(place.seq, place.lane, place.position, mac)
 
 
 def _own_pending(info: dict[Any, Any], lanes: _LaneMemory) -> _KnownLane | None:
