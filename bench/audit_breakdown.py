@@ -32,7 +32,8 @@ from sqlalchemy import Connection, literal_column, select, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from audit import AuditKeys, AuditRecord, AuditTables, Companion  # noqa: E402
-from audit.chain import GENESIS_MAC, Place, SearchColumns, head_mac, row_mac, seal  # noqa: E402
+from audit.chain import GENESIS_MAC, Place  # noqa: E402
+from audit.writer import _sealed_row  # noqa: E402  (the step itself, not a copy)
 from bench.inprocess_creates import InProcessCreates  # noqa: E402
 from fhir_gateway import auditing  # noqa: E402
 
@@ -47,11 +48,8 @@ def seal_only(
     tables: AuditTables,
     companion: Companion | None = None,
 ) -> None:
-    """What the append computes, without its statements."""
-    columns = SearchColumns.of(record, keys)
-    version, nonce, ciphertext = seal(record, 1, keys)
-    mac = row_mac(keys.mac_key, GENESIS_MAC, Place(1, 0, 1), columns, version, nonce, ciphertext)
-    head_mac(keys.mac_key, 0, 1, mac)
+    """What the append computes (the writer's own sealing step), without its statements."""
+    _sealed_row(record, keys, Place(1, 0, 1), GENESIS_MAC)
     if companion is not None:  # the data rows would have ridden in the append's statement
         conn = bind.connection() if isinstance(bind, Session) else bind
         conn.execute(_standalone(companion.ctes), dict(companion.params))
