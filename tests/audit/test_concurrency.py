@@ -8,7 +8,7 @@ import sys
 import threading
 from pathlib import Path
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select, update
 
 from audit import append, ensure_chain_heads, verify_chain
 from tests.audit.conftest import AuditDB
@@ -144,21 +144,33 @@ def test_lanes_let_postgresql_writers_commit_in_parallel(pg_db: AuditDB, tmp_pat
     assert len(counts) > 1, counts  # concurrent writers really did spread over lanes
 
 
+def _append_outside_lane_0(db: AuditDB, count: int) -> None:
+    """While another connection holds lane 0's head, appends take the next free lane (1)."""
+    head = db.tables.head
+    with db.engine.connect() as holder:
+        holder.execute(select(head.c.lane).where(head.c.lane == 0).with_for_update()).one()
+        for i in range(count):
+            with db.engine.begin() as conn:
+                assert append(conn, sample_record(900 + i), db.keys, db.tables).lane == 1
+        holder.rollback()
+
+
 def test_an_edit_in_another_lane_is_named_by_lane_and_position(pg_db: AuditDB) -> None:
     _open_lanes(pg_db, 3)
+    # Placed first, on a process that remembers no lane yet: a remembered lane 0 would wait for
+    # the holder. Racing threads alone may leave every lane but 0 with under two records.
+    _append_outside_lane_0(pg_db, 3)
     _thread_writers(pg_db, threads=3, per_thread=15)
     events = pg_db.tables.events
     with pg_db.engine.begin() as conn:
-        lane = conn.execute(select(func.max(events.c.lane))).scalar_one()
-        assert lane > 0
         victim = conn.execute(
-            select(events.c.seq).where(events.c.lane == lane, events.c.position == 2)
+            select(events.c.seq).where(events.c.lane == 1, events.c.position == 2)
         ).scalar_one()
         conn.execute(update(events).where(events.c.seq == victim).values(outcome=8))
     with pg_db.engine.connect() as conn:
         verdict = verify_chain(conn, pg_db.keys, pg_db.tables, lanes=3)
     assert verdict.first_bad is not None
-    assert (verdict.first_bad.lane, verdict.first_bad.position, verdict.first_bad.seq) == (lane, 2, victim)
+    assert (verdict.first_bad.lane, verdict.first_bad.position, verdict.first_bad.seq) == (1, 2, victim)
 
 
 def test_a_lane_deleted_wholesale_is_caught_when_the_lane_count_is_known(db: AuditDB) -> None:
