@@ -20,7 +20,9 @@ import numpy as np
 
 from fhir_gateway.ocr.checks import printed_digits
 from fhir_gateway.ocr.engines import RapidOcrEngine
+from mappings.consistency import check_and_repair
 from mappings.extract import LOW_CONFIDENCE
+from mappings.header import is_header_line
 from mappings.matching import match_name
 from mappings.readings import AnalyteReading, Extraction, ReadingWarning
 from mappings.rows import TextRow, Word
@@ -241,7 +243,6 @@ def merge(
     """`echoes`: source texts of rows the secondary reading copied from the primary without
     reading them again (see `reread_rows`). Their analytes are the primary's own reading a
     second time, not a second opinion, so they can neither agree nor disagree with it."""
-    from mappings.consistency import check_and_repair
 
     stats = {"agree": 0, "disagree": 0, "only_primary": 0, "only_secondary": 0, "resolved": 0, "uncertain": 0}
     a_by = {a.key: a for a in primary.analytes}
@@ -405,7 +406,6 @@ def needs_full_read(
 def orphan_rows(rows: Sequence[TextRow], result: Extraction) -> set[int]:
     """Indexes of rows that look like results (a name and a number) but produced no analyte.
     Header rows ("Age/Sex: 42 Y / M") are not results; see `header_rows`."""
-    from mappings.header import is_header_line
 
     sources = {a.source_text for a in result.analytes}
     return {
@@ -430,7 +430,6 @@ def _starts_with_a_name(text: str) -> bool:
 def header_rows(rows: Sequence[TextRow], result: Extraction) -> set[int]:
     """Header rows holding a number, worth re-reading only while the patient's age or sex (needed
     for the reference thresholds) is still unknown."""
-    from mappings.header import is_header_line
 
     if result.context.age_years is not None and result.context.sex is not None:
         return set()
