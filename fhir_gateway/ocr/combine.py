@@ -243,7 +243,6 @@ def merge(
     """`echoes`: source texts of rows the secondary reading copied from the primary without
     reading them again (see `reread_rows`). Their analytes are the primary's own reading a
     second time, not a second opinion, so they can neither agree nor disagree with it."""
-
     stats = {"agree": 0, "disagree": 0, "only_primary": 0, "only_secondary": 0, "resolved": 0, "uncertain": 0}
     a_by = {a.key: a for a in primary.analytes}
     b_by = {b.key: b for b in secondary.analytes if not (b.source_text in echoes and b.key in a_by)}
@@ -406,7 +405,6 @@ def needs_full_read(
 def orphan_rows(rows: Sequence[TextRow], result: Extraction) -> set[int]:
     """Indexes of rows that look like results (a name and a number) but produced no analyte.
     Header rows ("Age/Sex: 42 Y / M") are not results; see `header_rows`."""
-
     sources = {a.source_text for a in result.analytes}
     return {
         i
@@ -430,7 +428,6 @@ def _starts_with_a_name(text: str) -> bool:
 def header_rows(rows: Sequence[TextRow], result: Extraction) -> set[int]:
     """Header rows holding a number, worth re-reading only while the patient's age or sex (needed
     for the reference thresholds) is still unknown."""
-
     if result.context.age_years is not None and result.context.sex is not None:
         return set()
     return {i for i, r in enumerate(rows) if r.words and _DIGIT.search(r.text) and is_header_line(r.text)}
