@@ -13,9 +13,11 @@ crash with the change it records. It is here only to show which part of the cost
 from __future__ import annotations
 
 import argparse
+import sqlite3
 import statistics
 import sys
 import time
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +30,7 @@ from sqlalchemy import event  # noqa: E402
 from bench.inprocess_creates import InProcessCreates  # noqa: E402
 
 WARM_UP = 300
+WAL_HEADER, FRAME_HEADER = 32, 24  # bytes, from SQLite's WAL file format
 SQLITE_SYNCHRONOUS = {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}
 RELAXED = {"sqlite": "PRAGMA synchronous=NORMAL", "postgresql": "SET synchronous_commit = off"}
 
@@ -114,6 +117,37 @@ def measure(urls: tuple[str | None, str | None], resource: str, creates: int, ro
             setup.close()
 
 
+def wal_frames_per_create(resource: str, creates: int = 200) -> dict[bool, float]:
+    """SQLite: 4 KB WAL frames written per create, audit off and on (pages each commit dirtied).
+    Automatic checkpoints are off meanwhile, so the WAL only grows; a separate database from the
+    timed ones, since that setting would change their timings."""
+    creator = InProcessCreates(None, resource)
+    try:
+        engine = creator.runtime.engine
+        engine.dispose()
+        event.listen(
+            engine,
+            "connect",
+            lambda dbapi_connection, _r: dbapi_connection.execute("PRAGMA wal_autocheckpoint=0"),
+        )
+        database = creator.data_dir / "bench.db"
+        wal = Path(f"{database}-wal")
+        for i in range(WARM_UP):
+            creator.one(i % 2 == 0)
+        with closing(sqlite3.connect(database)) as raw:
+            page_size = raw.execute("PRAGMA page_size").fetchone()[0]
+        frames: dict[bool, float] = {}
+        for audited in (False, True):
+            with closing(sqlite3.connect(database, isolation_level=None)) as raw:  # autocommit: no open read
+                raw.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            for _ in range(creates):
+                creator.one(audited)
+            frames[audited] = (wal.stat().st_size - WAL_HEADER) / (page_size + FRAME_HEADER) / creates
+        return frames
+    finally:
+        creator.close()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--creates", type=int, default=400, help="creates per variant per round")
@@ -135,6 +169,9 @@ def main() -> None:
         print(backend)
         try:
             measure(urls, args.resource, args.creates, args.rounds)
+            if backend == "sqlite":
+                frames = wal_frames_per_create(args.resource)
+                print(f"  WAL frames per create: off {frames[False]:.1f}, on {frames[True]:.1f}")
         finally:
             for name, _url in databases:
                 drop_pg_database(server_url or "", name)
