@@ -34,7 +34,12 @@ from sqlalchemy.orm import Session  # noqa: E402
 from audit import AuditKeys, AuditRecord, AuditTables, Companion  # noqa: E402
 from audit.chain import GENESIS_MAC, Place  # noqa: E402
 from audit.writer import _sealed_row  # noqa: E402  (the step itself, not a copy)
-from bench.inprocess_creates import InProcessCreates  # noqa: E402
+from bench.inprocess_creates import (  # noqa: E402
+    InProcessCreates,
+    add_timing_arguments,
+    backends,
+    two_empty_databases,
+)
 from fhir_gateway import auditing  # noqa: E402
 
 SEARCH_INDEXES = ("recorded_at", "agent", "patient", "entity")
@@ -113,27 +118,14 @@ def measure(
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--creates", type=int, default=500, help="creates per variant per round")
-    ap.add_argument("--rounds", type=int, default=9)
-    ap.add_argument("--resource", choices=["Patient", "Observation"], default="Patient")
-    ap.add_argument("--pg-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
-    ap.add_argument("--no-pg", action="store_true")
+    add_timing_arguments(ap, creates=500, rounds=9)
     args = ap.parse_args()
-    from tests.conftest import create_pg_database, drop_pg_database
 
     rounds = f"median of {args.rounds} rounds of {args.creates}"
     print(f"{args.resource} creates in-process, µs per create, {rounds}")
-    targets: list[tuple[str, str | None]] = [("sqlite", None)]
-    if not args.no_pg:
-        targets.append(("postgresql", args.pg_url))
-    for backend, server_url in targets:
-        databases = [create_pg_database(server_url) for _ in range(2)] if server_url else []
-        urls = (databases[0][1], databases[1][1]) if databases else (None, None)
-        try:
+    for backend, server_url in backends(args):
+        with two_empty_databases(server_url) as urls:
             t = measure(urls, args.creates, args.rounds, args.resource)
-        finally:
-            for name, _url in databases:
-                drop_pg_database(server_url or "", name)
         audit = t["on"] - t["off"]
         sealing = t["seal only"] - t["off"]
         indexes = audit - (t["on, no search indexes"] - t["off, no search indexes"])

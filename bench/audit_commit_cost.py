@@ -27,7 +27,12 @@ if str(ROOT) not in sys.path:  # runnable as a plain script from anywhere
 
 from sqlalchemy import event  # noqa: E402
 
-from bench.inprocess_creates import InProcessCreates  # noqa: E402
+from bench.inprocess_creates import (  # noqa: E402
+    InProcessCreates,
+    add_timing_arguments,
+    backends,
+    two_empty_databases,
+)
 
 WARM_UP = 300
 WAL_HEADER, FRAME_HEADER = 32, 24  # bytes, from SQLite's WAL file format
@@ -150,31 +155,18 @@ def wal_frames_per_create(resource: str, creates: int = 200) -> dict[bool, float
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--creates", type=int, default=400, help="creates per variant per round")
-    ap.add_argument("--rounds", type=int, default=7)
-    ap.add_argument("--resource", choices=["Patient", "Observation"], default="Patient")
-    ap.add_argument("--pg-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
-    ap.add_argument("--no-pg", action="store_true")
+    add_timing_arguments(ap, creates=400, rounds=7)
     args = ap.parse_args()
-    from tests.conftest import create_pg_database, drop_pg_database
 
     print(f"{args.resource} creates in-process, µs, medians of {args.rounds} rounds of {args.creates}")
     print(f"relaxed = {RELAXED} (not the service's setting)")
-    targets: list[tuple[str, str | None]] = [("sqlite", None)]
-    if not args.no_pg:
-        targets.append(("postgresql", args.pg_url))
-    for backend, server_url in targets:
-        databases = [create_pg_database(server_url) for _ in range(2)] if server_url else []
-        urls = (databases[0][1], databases[1][1]) if databases else (None, None)
+    for backend, server_url in backends(args):
         print(backend)
-        try:
+        with two_empty_databases(server_url) as urls:
             measure(urls, args.resource, args.creates, args.rounds)
-            if backend == "sqlite":
-                frames = wal_frames_per_create(args.resource)
-                print(f"  WAL frames per create: off {frames[False]:.1f}, on {frames[True]:.1f}")
-        finally:
-            for name, _url in databases:
-                drop_pg_database(server_url or "", name)
+        if backend == "sqlite":
+            frames = wal_frames_per_create(args.resource)
+            print(f"  WAL frames per create: off {frames[False]:.1f}, on {frames[True]:.1f}")
 
 
 if __name__ == "__main__":

@@ -1,10 +1,14 @@
 """FHIR creates through the service's own unit of work, in this process and without HTTP: what
-bench/audit_instructions.py counts and bench/audit_breakdown.py times."""
+bench/audit_instructions.py counts and bench/audit_breakdown.py and bench/audit_commit_cost.py
+time, with the command line and scratch databases those two timing benches share."""
 
 from __future__ import annotations
 
+import argparse
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from audit import Interaction
@@ -62,3 +66,33 @@ class InProcessCreates:
     def close(self) -> None:
         self.runtime.close()
         shutil.rmtree(self.data_dir, ignore_errors=True)
+
+
+def add_timing_arguments(ap: argparse.ArgumentParser, creates: int, rounds: int) -> None:
+    ap.add_argument("--creates", type=int, default=creates, help="creates per variant per round")
+    ap.add_argument("--rounds", type=int, default=rounds)
+    ap.add_argument("--resource", choices=["Patient", "Observation"], default="Patient")
+    ap.add_argument("--pg-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    ap.add_argument("--no-pg", action="store_true")
+
+
+def backends(args: argparse.Namespace) -> list[tuple[str, str | None]]:
+    """(name, PostgreSQL server URL or None for SQLite) for each database the bench covers."""
+    return [("sqlite", None)] + ([] if args.no_pg else [("postgresql", args.pg_url)])
+
+
+@contextmanager
+def two_empty_databases(server_url: str | None) -> Iterator[tuple[str | None, str | None]]:
+    """Two fresh PostgreSQL databases on `server_url`, dropped afterwards; for SQLite (None), two
+    Nones: InProcessCreates then makes a temporary file each."""
+    from tests.conftest import create_pg_database, drop_pg_database
+
+    if server_url is None:
+        yield None, None
+        return
+    databases = [create_pg_database(server_url) for _ in range(2)]
+    try:
+        yield databases[0][1], databases[1][1]
+    finally:
+        for name, _url in databases:
+            drop_pg_database(server_url, name)
